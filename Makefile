@@ -1,0 +1,53 @@
+# Thin front-end to CMake (DuckDB style). Every target installs what it needs first, so a
+# fresh Debian 12 machine needs nothing but `make run` or `make test`.
+JOBS ?= $(shell nproc)
+GENERATOR ?= Ninja
+RELEASE_DIR := build/release
+ASAN_DIR := build/asan
+
+.PHONY: all deps release asan test unit-test run format format-check clean fields package
+
+all: release
+
+deps:
+	@scripts/install-deps.sh
+
+$(RELEASE_DIR)/build.ninja: deps CMakeLists.txt
+	cmake -S . -B $(RELEASE_DIR) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPBEAT_WERROR=ON
+
+$(ASAN_DIR)/build.ninja: deps CMakeLists.txt
+	cmake -S . -B $(ASAN_DIR) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
+		-DSIPBEAT_SANITIZERS="address;undefined" -DSIPBEAT_WERROR=ON
+
+release: $(RELEASE_DIR)/build.ninja
+	cmake --build $(RELEASE_DIR) -j $(JOBS)
+
+asan: $(ASAN_DIR)/build.ninja
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+
+# Every test, in the release build and again under ASan+UBSan.
+test: release asan
+	ctest --test-dir $(RELEASE_DIR) --output-on-failure -j $(JOBS) --timeout 600
+	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --timeout 900
+
+unit-test: release
+	ctest --test-dir $(RELEASE_DIR) --output-on-failure -L unit
+
+# The main job on the bundled sample, with the shipped configuration.
+run: release
+	scripts/run-sample.sh $(RELEASE_DIR)
+
+fields: release
+	cmake --build $(RELEASE_DIR) --target fields
+
+package: release
+	cd $(RELEASE_DIR) && cpack -G DEB
+
+format:
+	find beat outputs tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+format-check:
+	find beat outputs tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf build
