@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "beat/core/clock.h"
+
+namespace sipbeat::event {
+
+enum class ValueKind : uint8_t { Bool, Int, Uint, Double, String, StringList };
+
+/// One field of an event: a dotted ECS name and a value. Strings are views; the
+/// Document's arena owns the bytes of everything set through it.
+struct Field {
+    std::string_view key;
+    ValueKind kind = ValueKind::Int;
+    bool b = false;
+    int64_t i = 0;
+    uint64_t u = 0;
+    double d = 0;
+    std::string_view s;
+    std::vector<std::string_view> list;
+};
+
+/// An event as the tracker and processors see it: flat dotted fields, nested only when
+/// encoded, so processors (add_fields, rename, drop_fields) work on names directly and
+/// the encoder writes each event once. A Document is reused from event to event: clear()
+/// keeps its memory, so building events does not allocate once warm.
+class Document {
+public:
+    Document() = default;
+    Document(const Document&) = delete;
+    Document& operator=(const Document&) = delete;
+    Document(Document&&) noexcept = default;
+    Document& operator=(Document&&) noexcept = default;
+
+    /// Event time (`@timestamp`): packet time or timer time, never wall time.
+    core::TimestampNs timestamp = 0;
+
+    void clear();
+
+    // Setters replace an existing field of the same key. Keys and string values are
+    // copied into the arena unless noted.
+    void setBool(std::string_view key, bool v);
+    void setInt(std::string_view key, int64_t v);
+    void setUint(std::string_view key, uint64_t v);
+    void setDouble(std::string_view key, double v);
+    void setString(std::string_view key, std::string_view v);
+    void setStringList(std::string_view key, const std::vector<std::string_view>& v);
+    /// Appends to a string list (creating it), e.g. `tags`, `related.ip`.
+    void appendToList(std::string_view key, std::string_view v);
+
+    /// `@metadata.<key>` entries (not indexed; outputs read them).
+    void setMeta(std::string_view key, std::string_view v);
+
+    const Field* get(std::string_view key) const;
+    bool remove(std::string_view key);
+    /// Renames a field; false when `from` is absent.
+    bool rename(std::string_view from, std::string_view to);
+
+    const std::vector<Field>& fields() const { return fields_; }
+    const std::vector<Field>& meta() const { return meta_; }
+
+    /// Copies bytes into the arena; the view lives until clear().
+    std::string_view intern(std::string_view s);
+
+private:
+    Field& slot(std::vector<Field>& list, std::string_view key);
+
+    std::vector<Field> fields_;
+    std::vector<Field> meta_;
+    // Arena: fixed chunks so interned views never move.
+    std::vector<std::unique_ptr<char[]>> chunks_;
+    std::vector<size_t> chunk_sizes_;
+    size_t chunk_index_ = 0;
+    size_t chunk_used_ = 0;
+};
+
+}  // namespace sipbeat::event

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "beat/config/node.h"
+#include "beat/encode/json_encoder.h"
+#include "beat/event/document.h"
+#include "beat/pipeline/pipeline.h"
+
+namespace sipbeat::pipeline {
+
+/// Who is shipping: the standard Beats metadata of every event (reference/beats.md §7).
+struct BeatInfo {
+    std::string name;          ///< `name` setting or the host name → agent.name, host.name.
+    std::string id;            ///< agent.id, from meta.json.
+    std::string ephemeral_id;  ///< New for each process.
+    std::string version;
+};
+
+/// Settings of the general processing step (`tags`, `fields`, `fields_under_root`).
+struct ProcessingSettings {
+    std::vector<std::string> tags;
+    config::Node fields;  ///< Free-form map, or null.
+    bool fields_under_root = false;
+};
+
+/// Completes an event as libbeat's processing does — `tags`, `fields`, then the builtin
+/// `agent.*`, `ecs.version`, `host.name` — encodes it once and queues it.
+class Publisher {
+public:
+    Publisher(Pipeline& pipeline, BeatInfo info, ProcessingSettings settings,
+              encode::JsonOptions json);
+
+    /// Publishes `doc` (modified in place); `key` is the partitioning key. Blocks while
+    /// the queue is full. False when the pipeline is closed.
+    bool publish(event::Document& doc, std::string key = {});
+
+private:
+    void addFields(event::Document& doc, const config::Node& node, const std::string& prefix);
+
+    Pipeline& pipeline_;
+    BeatInfo info_;
+    ProcessingSettings settings_;
+    encode::JsonEncoder encoder_;
+};
+
+}  // namespace sipbeat::pipeline
