@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "beat/app/commands.h"
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "beat/app/instance.h"
+#include "beat/core/logging.h"
+#include "beat/core/uuid.h"
+#include "beat/core/version.h"
+#include "beat/event/document.h"
+#include "beat/monitoring/registry.h"
+#include "beat/pipeline/pipeline.h"
+#include "beat/pipeline/publisher.h"
+#include "field_names.h"
+
+namespace sipbeat::app {
+
+namespace {
+
+const core::logging::Logger kLog("beat");
+
+std::string arch() {
+#if defined(__x86_64__)
+    return "amd64";
+#elif defined(__aarch64__)
+    return "arm64";
+#else
+    return "unknown";
+#endif
+}
+
+[[noreturn]] void fatal(const std::string& reason) {
+    throw config::ConfigError(reason);
+}
+
+/// Builds the counters event of sipcmbeat.md §9: `counters.<group>.<name>.val`.
+void buildCountersEvent(event::Document& doc, const monitoring::Registry& metrics,
+                        core::TimestampNs now) {
+    doc.clear();
+    doc.timestamp = now;
+    doc.setString(fields::kType, "counters");
+    doc.setString(fields::kEventKind, "metric");
+    doc.setString(fields::kEventModule, "sip");
+    doc.setString(fields::kEventDataset, "sip.counters");
+    std::string key;
+    for (const auto& [name, value] : metrics.snapshot()) {
+        key = "counters.";
+        key += name;
+        key += ".val";
+        doc.setUint(key, value);
+    }
+}
+
+/// Everything run and test config share: config, logging, output group.
+struct Setup {
+    config::Config cfg;
+    outputs::Registry outputs;
+    std::string output_name;
+};
+
+std::unique_ptr<Setup> prepare(const CliOptions& cli, const std::string& binary_dir) {
+    outputs::Registry registry;
+    outputs::registerBuiltinOutputs(registry);
+    config::Config cfg = loadConfig(cli, registry, binary_dir);
+    std::string name = enabledOutput(cfg, registry);
+    return std::make_unique<Setup>(Setup{std::move(cfg), std::move(registry), std::move(name)});
+}
+
+outputs::Group createOutput(const Setup& s, const outputs::OutputContext& ctx) {
+    const outputs::Factory* factory = s.outputs.find(s.output_name);
+    auto group = factory->create(ctx, s.cfg, "output." + s.output_name);
+    if (!group) {
+        fatal("error initializing output '" + s.output_name + "': " + group.status().message());
+    }
+    return std::move(group).value();
+}
+
+pipeline::QueueSettings queueSettings(const config::Config& cfg) {
+    pipeline::QueueSettings q;
+    q.events = static_cast<size_t>(cfg.getInt("queue.mem.events"));
+    q.flush_min_events = static_cast<size_t>(cfg.getInt("queue.mem.flush.min_events"));
+    q.flush_timeout_ns = cfg.getDurationNs("queue.mem.flush.timeout");
+    return q;
+}
+
+core::Precision timestampPrecision(const config::Config& cfg) {
+    const std::string p = cfg.getString("timestamp.precision");
+    if (p == "millisecond") {
+        return core::Precision::Millisecond;
+    }
+    if (p == "nanosecond") {
+        return core::Precision::Nanosecond;
+    }
+    return core::Precision::Microsecond;
+}
+
+}  // namespace
+
+int runVersion() {
+    std::cout << core::kBeatName << " version " << core::kVersion << " (" << arch() << "), libbeat "
+              << core::kVersion << " [" << core::kCommit << " built " << core::kBuildTime << "]\n";
+    return 0;
+}
+
+int runTestConfig(const CliOptions& cli, const std::string& binary_dir) {
+    auto s = prepare(cli, binary_dir);
+    // Build the output as run would (without opening files or connections), so a bad
+    // output section fails here and not at start.
+    monitoring::Registry metrics;
+    outputs::OutputContext ctx{std::string(core::kBeatName), std::string(core::kVersion),
+                               &core::SystemClock::instance(), &metrics};
+    outputs::Group group = createOutput(*s, ctx);
+    std::cout << "Config OK\n";
+    return 0;
+}
+
+int runExportConfig(const CliOptions& cli, const std::string& binary_dir) {
+    auto s = prepare(cli, binary_dir);
+    std::cout << config::toYaml(s->cfg.root());
+    return 0;
+}
+
+int runBeat(const CliOptions& cli, const std::string& binary_dir) {
+    // SIGINT/SIGTERM are taken synchronously (sigtimedwait) by the main loop; blocked
+    // before any thread starts so every thread inherits the mask.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    auto s = prepare(cli, binary_dir);
+    const config::Config& cfg = s->cfg;
+    if (core::Status st = core::logging::configure(loggingConfig(cfg, cli)); !st) {
+        fatal(st.message());
+    }
+    const std::string home = cfg.getString("path.home");
+    const std::string data = cfg.getString("path.data");
+    kLog.info("Home path: [" + home + "] Config path: [" + cfg.getString("path.config") +
+              "] Data path: [" + data + "] Logs path: [" + cfg.getString("path.logs") + "]");
+    if (core::Status st = ensureDirectory(data); !st) {
+        fatal(st.message());
+    }
+    DataPathLock lock;
+    if (core::Status st = lock.acquire(data); !st) {
+        fatal(st.message());
+    }
+    const core::Clock& clock = core::SystemClock::instance();
+    auto meta = loadOrCreateMeta(data, clock);
+    if (!meta) {
+        fatal(meta.status().message());
+    }
+    kLog.info("Beat ID: " + meta->uuid);
+
+    monitoring::Registry metrics;
+    outputs::OutputContext ctx{std::string(core::kBeatName), std::string(core::kVersion), &clock,
+                               &metrics};
+    pipeline::Pipeline pipe(createOutput(*s, ctx), queueSettings(cfg), metrics);
+    pipe.start();
+
+    pipeline::BeatInfo info;
+    info.name = cfg.has("name") ? cfg.getString("name") : hostName();
+    info.id = meta->uuid;
+    info.ephemeral_id = core::newUuidV4();
+    info.version = std::string(core::kVersion);
+    pipeline::ProcessingSettings processing;
+    processing.tags = cfg.getStringList("tags");
+    if (const config::Node* f = cfg.node("fields")) {
+        processing.fields = *f;
+    }
+    processing.fields_under_root = cfg.getBool("fields_under_root");
+    encode::JsonOptions json;
+    json.precision = timestampPrecision(cfg);
+    json.version = std::string(core::kVersion);
+    pipeline::Publisher publisher(pipe, info, std::move(processing), json);
+
+    // Keys of later stages are accepted now (so sipcmbeat configs load) but do nothing yet:
+    // say so rather than let an operator believe traffic is being watched.
+    for (const char* key : {"sipbeat.pcap", "sipbeat.iface", "sipbeat.bpf"}) {
+        if (!cfg.getString(key).empty()) {
+            kLog.warn(std::string(key) +
+                      " is set, but packet capture is not available in this "
+                      "version of sipbeat: no SIP traffic is read");
+        }
+    }
+    if (cfg.getInt("sipbeat.http_port") != 0) {
+        kLog.warn(
+            "sipbeat.http_port is set, but the web interface is not available in this "
+            "version of sipbeat");
+    }
+    kLog.info(std::string(core::kBeatName) + " start running.");
+    event::Document doc;
+    // Until capture exists the job is the counters stream: one at start, then one every
+    // stats_interval while run_forever holds the beat up.
+    buildCountersEvent(doc, metrics, clock.now());
+    publisher.publish(doc);
+    if (cfg.getBool("sipbeat.run_forever")) {
+        int64_t interval = cfg.getDurationNs("sipbeat.stats_interval");
+        if (interval <= 0) {
+            interval = 300 * core::kNsPerSecond;
+        }
+        while (true) {
+            timespec ts{static_cast<time_t>(interval / core::kNsPerSecond),
+                        static_cast<long>(interval % core::kNsPerSecond)};
+            const int sig = sigtimedwait(&stop_signals, nullptr, &ts);
+            if (sig == SIGINT || sig == SIGTERM) {
+                kLog.info("Received signal " + std::to_string(sig) + ", stopping");
+                break;
+            }
+            buildCountersEvent(doc, metrics, clock.now());
+            publisher.publish(doc);
+        }
+    }
+    pipe.close();
+    kLog.info(std::string(core::kBeatName) + " stopped. Events acked: " +
+              std::to_string(pipe.acked()) + ", dropped: " + std::to_string(pipe.dropped()));
+    lock.release();
+    core::logging::reset();
+    return 0;
+}
+
+namespace {
+
+// Beats accepts Go-style single-dash long flags (`-path.home x`, `-strict.perms=false`);
+// libbeat rewrites them to double-dash before parsing (root.go init).
+std::vector<std::string> normaliseArgs(int argc, char** argv) {
+    static const char* const kLong[] = {"path.home", "path.config",  "path.data",
+                                        "path.logs", "strict.perms", "environment"};
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a.size() > 2 && a[0] == '-' && a[1] != '-') {
+            const std::string name = a.substr(1, a.find('=') - 1);
+            for (const char* l : kLong) {
+                if (name == l) {
+                    a = "-" + a;
+                    break;
+                }
+            }
+        }
+        args.push_back(std::move(a));
+    }
+    return args;
+}
+
+std::string binaryDirectory(const char* argv0) {
+    std::error_code ec;
+    auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) {
+        p = std::filesystem::absolute(argv0, ec);
+    }
+    return p.parent_path().string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CliOptions cli;
+    CLI::App app{"sipbeat watches SIP signalling and ships events to the Elastic stack", "sipbeat"};
+    app.set_help_flag("-h,--help", "help for sipbeat");
+    app.fallthrough();
+    std::string home, cfg_dir, data, logs, selectors;
+    app.add_option("-c", cli.config_files, "Configuration file, relative to path.config")
+        ->allow_extra_args(false);
+    app.add_option("-E", cli.overrides, "Configuration overwrite")->allow_extra_args(false);
+    app.add_flag("-e", cli.log_to_stderr, "Log to stderr and disable syslog/file output");
+    app.add_option("-d", selectors, "Enable certain debug selectors");
+    app.add_flag("-v", cli.verbose, "Log at INFO level");
+    app.add_option("--path.home", home, "Home path");
+    app.add_option("--path.config", cfg_dir, "Configuration path");
+    app.add_option("--path.data", data, "Data path");
+    app.add_option("--path.logs", logs, "Logs path");
+    app.add_flag("--strict.perms", cli.strict_perms,
+                 "Strict permission checking on config files (default true)");
+    app.add_option("--environment", cli.environment, "set environment being ran in")
+        ->check(
+            CLI::IsMember({"default", "systemd", "container", "macos_service", "windows_service"}));
+
+    auto* run = app.add_subcommand("run", "Run sipbeat");
+    auto* test = app.add_subcommand("test", "Test config");
+    auto* test_config = test->add_subcommand("config", "Test configuration settings");
+    test->require_subcommand(1);
+    auto* exp = app.add_subcommand("export", "Export current config or index template");
+    auto* exp_config = exp->add_subcommand("config", "Export current config to stdout");
+    exp->require_subcommand(1);
+    auto* version = app.add_subcommand("version", "Show current version info");
+    app.require_subcommand(0, 1);
+
+    std::vector<std::string> args = normaliseArgs(argc, argv);
+    std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
+    try {
+        app.parse(args);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 1;
+    }
+
+    // --path.* are -E overwrites of path.* (libbeat ConfigOverwriteFlag), applied after
+    // the user's -E flags in the order libbeat registers them.
+    if (!home.empty()) {
+        cli.overrides.push_back("path.home=" + home);
+    }
+    if (!cfg_dir.empty()) {
+        cli.overrides.push_back("path.config=" + cfg_dir);
+    }
+    if (!data.empty()) {
+        cli.overrides.push_back("path.data=" + data);
+    }
+    if (!logs.empty()) {
+        cli.overrides.push_back("path.logs=" + logs);
+    }
+    if (app.count("-d") > 0) {
+        cli.debug = true;
+        size_t start = 0;
+        while (start <= selectors.size()) {
+            const size_t comma = selectors.find(',', start);
+            std::string sel = selectors.substr(start, comma - start);
+            if (!sel.empty()) {
+                cli.debug_selectors.push_back(sel);
+            }
+            if (comma == std::string::npos) {
+                break;
+            }
+            start = comma + 1;
+        }
+    }
+
+    const std::string dir = binaryDirectory(argv[0]);
+    try {
+        if (*version) {
+            return runVersion();
+        }
+        if (*test && *test_config) {
+            return runTestConfig(cli, dir);
+        }
+        if (*exp && *exp_config) {
+            return runExportConfig(cli, dir);
+        }
+        (void)run;
+        return runBeat(cli, dir);
+    } catch (const config::ConfigError& e) {
+        core::logging::reset();
+        std::cerr << "Exiting: " << e.what() << '\n';
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "Exiting: " << e.what() << '\n';
+        return 1;
+    }
+}
+
+}  // namespace sipbeat::app
