@@ -1,7 +1,6 @@
 # Thin front-end to CMake (DuckDB style). Every target installs what it needs first, so a
 # fresh Debian 12 machine needs nothing but `make run` or `make test`.
 JOBS ?= $(shell nproc)
-GENERATOR ?= Ninja
 RELEASE_DIR := build/release
 ASAN_DIR := build/asan
 
@@ -12,12 +11,13 @@ all: release
 deps:
 	@scripts/install-deps.sh
 
-$(RELEASE_DIR)/build.ninja: deps CMakeLists.txt
-	cmake -S . -B $(RELEASE_DIR) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPBEAT_WERROR=ON
+# Configure once (presets in CMakePresets.json); ninja re-runs CMake itself when a
+# CMakeLists.txt changes. deps is order-only so it never forces a reconfigure.
+$(RELEASE_DIR)/build.ninja: | deps
+	cmake --preset release
 
-$(ASAN_DIR)/build.ninja: deps CMakeLists.txt
-	cmake -S . -B $(ASAN_DIR) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
-		-DSIPBEAT_SANITIZERS="address;undefined" -DSIPBEAT_WERROR=ON
+$(ASAN_DIR)/build.ninja: | deps
+	cmake --preset asan
 
 release: $(RELEASE_DIR)/build.ninja
 	cmake --build $(RELEASE_DIR) -j $(JOBS)
@@ -25,8 +25,8 @@ release: $(RELEASE_DIR)/build.ninja
 asan: $(ASAN_DIR)/build.ninja
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 
-# Every test, in the release build and again under ASan+UBSan.
-test: release asan
+# Every test, in the release build and again under ASan+UBSan; formatting is checked first.
+test: format-check release asan
 	ctest --test-dir $(RELEASE_DIR) --output-on-failure -j $(JOBS) --timeout 600
 	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --timeout 900
 
@@ -43,11 +43,13 @@ fields: release
 package: release
 	cd $(RELEASE_DIR) && cpack -G DEB
 
-format:
-	find beat outputs tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+SOURCES = find beat outputs tests bench \( -name '*.cpp' -o -name '*.h' \) -print
 
-format-check:
-	find beat outputs tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
+format: deps
+	$(SOURCES) | xargs clang-format -i
+
+format-check: deps
+	$(SOURCES) | xargs clang-format --dry-run --Werror
 
 clean:
 	rm -rf build
