@@ -59,22 +59,38 @@ void splitTime(TimestampNs t, int64_t& days, int64_t& sec_of_day, int64_t& frac_
     }
 }
 
-}  // namespace
-
-void appendRfc3339(std::string& out, TimestampNs t, Precision precision) {
-    int64_t days = 0;
-    int64_t sod = 0;
-    int64_t frac = 0;
-    splitTime(t, days, sod, frac);
+struct Civil {
     int64_t year = 0;
     unsigned month = 0;
     unsigned day = 0;
-    civilFromDays(days, year, month, day);
-    appendDigits(out, static_cast<uint64_t>(year < 0 ? 0 : year), 4);
-    out.push_back('-');
-    appendDigits(out, month, 2);
-    out.push_back('-');
-    appendDigits(out, day, 2);
+    int64_t sec_of_day = 0;
+    int64_t frac_ns = 0;
+};
+
+Civil civil(TimestampNs t) {
+    Civil c;
+    int64_t days = 0;
+    splitTime(t, days, c.sec_of_day, c.frac_ns);
+    civilFromDays(days, c.year, c.month, c.day);
+    return c;
+}
+
+// YYYY, MM and DD with `sep` between them.
+void appendDate(std::string& out, const Civil& c, const char* sep) {
+    appendDigits(out, static_cast<uint64_t>(c.year < 0 ? 0 : c.year), 4);
+    out.append(sep);
+    appendDigits(out, c.month, 2);
+    out.append(sep);
+    appendDigits(out, c.day, 2);
+}
+
+}  // namespace
+
+void appendRfc3339(std::string& out, TimestampNs t, Precision precision) {
+    const Civil c = civil(t);
+    const int64_t sod = c.sec_of_day;
+    const int64_t frac = c.frac_ns;
+    appendDate(out, c, "-");
     out.push_back('T');
     appendDigits(out, static_cast<uint64_t>(sod / 3600), 2);
     out.push_back(':');
@@ -100,18 +116,8 @@ std::string formatRfc3339(TimestampNs t, Precision precision) {
 }
 
 std::string formatDateYmd(TimestampNs t) {
-    int64_t days = 0;
-    int64_t sod = 0;
-    int64_t frac = 0;
-    splitTime(t, days, sod, frac);
-    int64_t year = 0;
-    unsigned month = 0;
-    unsigned day = 0;
-    civilFromDays(days, year, month, day);
     std::string out;
-    appendDigits(out, static_cast<uint64_t>(year < 0 ? 0 : year), 4);
-    appendDigits(out, month, 2);
-    appendDigits(out, day, 2);
+    appendDate(out, civil(t), "");
     return out;
 }
 

@@ -63,6 +63,23 @@ constexpr size_t kBufferSize = 256 * 1024;
 
 }  // namespace
 
+Status writeFully(int fd, std::string_view data, const std::string& what) {
+    const char* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return Status::error("failed to write to " + what + ": " + std::strerror(errno));
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+    return Status::ok();
+}
+
 Status makeDirectories(const std::string& path, mode_t mode) {
     // Created one level at a time with `mode` (as MkdirAll does); existing directories
     // keep their mode.
@@ -249,20 +266,7 @@ Status FileRotator::write(std::string_view data) {
 }
 
 Status FileRotator::writeAll(std::string_view data) {
-    const char* p = data.data();
-    size_t left = data.size();
-    while (left > 0) {
-        const ssize_t n = ::write(fd_, p, left);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return errnoStatus("failed to write to file", active_);
-        }
-        p += n;
-        left -= static_cast<size_t>(n);
-    }
-    return Status::ok();
+    return writeFully(fd_, data, "file '" + active_ + "'");
 }
 
 Status FileRotator::flush() {

@@ -14,6 +14,9 @@
 
 namespace sipbeat::core {
 
+/// Writes all of `data` to `fd`, retrying short writes and EINTR.
+Status writeFully(int fd, std::string_view data, const std::string& what);
+
 /// `mkdir -p` with `mode` for the directories it creates.
 Status makeDirectories(const std::string& path, mode_t mode);
 

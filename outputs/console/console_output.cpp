@@ -3,9 +3,7 @@
 
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
+#include "beat/core/file_rotator.h"
 #include "beat/core/logging.h"
 #include "outputs/common/codec.h"
 
@@ -32,23 +30,13 @@ public:
             buffer_.append(codec_.apply(ev, scratch_));
             buffer_.push_back('\n');
         }
-        const char* p = buffer_.data();
-        size_t left = buffer_.size();
-        while (left > 0) {
-            const ssize_t n = ::write(STDOUT_FILENO, p, left);
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                kLog.error(std::string("Error writing to stdout: ") + std::strerror(errno));
-                if (write_errors_ != nullptr) {
-                    write_errors_->add();
-                }
-                batch->retry();
-                return;
+        if (core::Status st = core::writeFully(STDOUT_FILENO, buffer_, "stdout"); !st) {
+            kLog.error(st.message());
+            if (write_errors_ != nullptr) {
+                write_errors_->add();
             }
-            p += n;
-            left -= static_cast<size_t>(n);
+            batch->retry();
+            return;
         }
         if (write_bytes_ != nullptr) {
             write_bytes_->add(buffer_.size());
