@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 RELEASE_DIR := build/release
 ASAN_DIR := build/asan
 
-.PHONY: all deps release asan test unit-test run format format-check clean fields package
+.PHONY: all deps release asan test unit-test run bench format format-check clean fields package
 
 all: release
 
@@ -36,6 +36,10 @@ unit-test: release
 # The main job on the bundled sample, with the shipped configuration.
 run: release
 	scripts/run-sample.sh $(RELEASE_DIR)
+
+# Throughput and memory (SPEC §13) on the benchmark capture of ../shared/lab/README.md.
+bench: release
+	/usr/bin/python3 bench/run.py
 
 fields: release
 	cmake --build $(RELEASE_DIR) --target fields

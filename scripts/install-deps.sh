@@ -8,7 +8,8 @@ PACKAGES="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev 
 clang-format
 libpcap-dev librdkafka-dev libcurl4-openssl-dev rapidjson-dev libyaml-cpp-dev libssl-dev
 zlib1g-dev libgtest-dev libgmock-dev libcli11-dev libcpp-httplib-dev
-python3 python3-yaml"
+python3 python3-yaml
+tshark sip-tester kamailio kamailio-extra-modules sngrep"
 
 missing=""
 for p in $PACKAGES; do

@@ -5,13 +5,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "beat/app/instance.h"
+#include "beat/app/sip_job.h"
+#include "beat/capture/pcap_source.h"
 #include "beat/core/logging.h"
 #include "beat/core/uuid.h"
 #include "beat/core/version.h"
@@ -128,9 +135,105 @@ int runExportConfig(const CliOptions& cli, const std::string& binary_dir) {
     return 0;
 }
 
+namespace {
+
+std::vector<std::string> splitSpaces(const std::string& s) {
+    std::vector<std::string> out;
+    size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && s[i] == ' ') {
+            ++i;
+        }
+        const size_t j = s.find(' ', i);
+        if (i < s.size()) {
+            out.push_back(s.substr(i, j - i));
+        }
+        i = j == std::string::npos ? s.size() : j;
+    }
+    return out;
+}
+
+/// Takes SIGINT/SIGTERM synchronously on its own thread: the first stops the input, a
+/// second one gives up on undelivered events (libbeat behaves alike).
+class SignalWatcher {
+public:
+    SignalWatcher(const sigset_t& set, std::atomic<bool>& stop, pipeline::Pipeline& pipe)
+        : set_(set), stop_(stop), pipe_(pipe), thread_([this] { run(); }) {}
+    ~SignalWatcher() {
+        done_.store(true);
+        thread_.join();
+    }
+    SignalWatcher(const SignalWatcher&) = delete;
+    SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+private:
+    void run() {
+        int seen = 0;
+        while (!done_.load()) {
+            timespec ts{0, 100'000'000};
+            const int sig = sigtimedwait(&set_, nullptr, &ts);
+            if (sig == SIGINT || sig == SIGTERM) {
+                if (++seen == 1) {
+                    kLog.info("Received signal " + std::to_string(sig) + ", stopping");
+                    stop_.store(true);
+                } else {
+                    kLog.warn("Second signal: giving up on events not yet delivered");
+                    pipe_.abort();
+                }
+            }
+        }
+    }
+    sigset_t set_;
+    std::atomic<bool>& stop_;
+    pipeline::Pipeline& pipe_;
+    std::atomic<bool> done_{false};
+    std::thread thread_;
+};
+
+/// Publishes a counters event every stats_interval (wall time) while the beat runs.
+class CountersTicker {
+public:
+    CountersTicker(int64_t interval_ns, std::function<void()> tick)
+        : interval_ns_(interval_ns), tick_(std::move(tick)) {
+        if (interval_ns_ > 0) {
+            thread_ = std::thread([this] { run(); });
+        }
+    }
+    ~CountersTicker() {
+        {
+            std::lock_guard lock(mutex_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+    CountersTicker(const CountersTicker&) = delete;
+    CountersTicker& operator=(const CountersTicker&) = delete;
+
+private:
+    void run() {
+        std::unique_lock lock(mutex_);
+        while (!cv_.wait_for(lock, std::chrono::nanoseconds(interval_ns_), [&] { return done_; })) {
+            lock.unlock();
+            tick_();
+            lock.lock();
+        }
+    }
+    int64_t interval_ns_;
+    std::function<void()> tick_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread thread_;
+};
+
+}  // namespace
+
 int runBeat(const CliOptions& cli, const std::string& binary_dir) {
-    // SIGINT/SIGTERM are taken synchronously (sigtimedwait) by the main loop; blocked
-    // before any thread starts so every thread inherits the mask.
+    // SIGINT/SIGTERM are blocked before any thread starts, so every thread inherits the
+    // mask and only the SignalWatcher takes them.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
@@ -142,6 +245,22 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
     if (core::Status st = core::logging::configure(loggingConfig(cfg, cli)); !st) {
         fatal(st.message());
     }
+
+    // What to read: -I wins, then sipbeat.pcap (space separated, as sipcmbeat), then live.
+    capture::FileOptions files;
+    files.files = cli.pcap_file.empty() ? splitSpaces(cfg.getString("sipbeat.pcap"))
+                                        : std::vector<std::string>{cli.pcap_file};
+    const std::string iface = cfg.getString("sipbeat.iface");
+    capture::HepListenOptions hep_listen;
+    hep_listen.udp = cfg.getString("sipbeat.hep.listen_udp");
+    hep_listen.tcp = cfg.getString("sipbeat.hep.listen_tcp");
+    const bool hep_collector = !hep_listen.udp.empty() || !hep_listen.tcp.empty();
+    if (files.files.empty() && iface.empty() && !hep_collector) {
+        fatal("no packet source: set sipbeat.pcap (files), sipbeat.iface (live capture, "
+              "'any' for all interfaces) or sipbeat.hep.listen_udp/listen_tcp (HEP "
+              "collector), or run with -I FILE");
+    }
+
     const std::string home = cfg.getString("path.home");
     const std::string data = cfg.getString("path.data");
     kLog.info("Home path: [" + home + "] Config path: [" + cfg.getString("path.config") +
@@ -181,44 +300,102 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
     json.precision = timestampPrecision(cfg);
     json.version = std::string(core::kVersion);
     pipeline::Publisher publisher(pipe, info, std::move(processing), json);
+    std::mutex publish_mutex;
 
-    // Keys of later stages are accepted now (so sipcmbeat configs load) but do nothing yet:
-    // say so rather than let an operator believe traffic is being watched.
-    for (const char* key : {"sipbeat.pcap", "sipbeat.iface", "sipbeat.bpf"}) {
-        if (!cfg.getString(key).empty()) {
-            kLog.warn(std::string(key) +
-                      " is set, but packet capture is not available in this "
-                      "version of sipbeat: no SIP traffic is read");
-        }
-    }
     if (cfg.getInt("sipbeat.http_port") != 0) {
-        kLog.warn(
-            "sipbeat.http_port is set, but the web interface is not available in this "
-            "version of sipbeat");
+        kLog.warn("sipbeat.http_port is set, but the web interface is not available in this "
+                  "version of sipbeat");
+    }
+
+    event::Document counters_doc;
+    auto publishCounters = [&] {
+        std::lock_guard guard(publish_mutex);
+        buildCountersEvent(counters_doc, metrics, clock.now());
+        publisher.publish(counters_doc);
+    };
+
+    std::atomic<bool> stop{false};
+    SignalWatcher signals(stop_signals, stop, pipe);
+    SipJob job(cfg, publisher, publish_mutex, metrics);
+    std::unique_ptr<capture::HepListener> listener;
+    if (hep_collector) {
+        auto bound = capture::HepListener::bind(hep_listen, metrics);
+        if (!bound) {
+            fatal(bound.status().message());
+        }
+        listener = std::move(bound).value();
     }
     kLog.info(std::string(core::kBeatName) + " start running.");
-    event::Document doc;
-    // Until capture exists the job is the counters stream: one at start, then one every
-    // stats_interval while run_forever holds the beat up.
-    buildCountersEvent(doc, metrics, clock.now());
-    publisher.publish(doc);
-    if (cfg.getBool("sipbeat.run_forever")) {
-        int64_t interval = cfg.getDurationNs("sipbeat.stats_interval");
-        if (interval <= 0) {
-            interval = 300 * core::kNsPerSecond;
+    {
+        CountersTicker ticker(cfg.getDurationNs("sipbeat.stats_interval"), publishCounters);
+        core::Status st;
+        const bool packets = !files.files.empty() || !iface.empty();
+        // With another input the collector gets its own thread; alone it is the job.
+        std::atomic<bool> listener_stop{false};
+        std::thread listener_thread;
+        if (listener && packets) {
+            listener_thread = std::thread([&] { listener->serve(job, listener_stop); });
         }
-        while (true) {
-            timespec ts{static_cast<time_t>(interval / core::kNsPerSecond),
-                        static_cast<long>(interval % core::kNsPerSecond)};
-            const int sig = sigtimedwait(&stop_signals, nullptr, &ts);
-            if (sig == SIGINT || sig == SIGTERM) {
-                kLog.info("Received signal " + std::to_string(sig) + ", stopping");
-                break;
+        if (!packets) {
+            listener->serve(job, stop);
+        } else if (!files.files.empty()) {
+            files.bpf = cfg.getString("sipbeat.bpf");
+            files.loops = static_cast<uint32_t>(
+                cli.pcap_loops >= 0 ? cli.pcap_loops
+                                    : std::max<int64_t>(cfg.getInt("sipbeat.pcap_loop"), 1));
+            files.replay = cfg.getBool("sipbeat.replay") && !cli.pcap_fast;
+            files.replay_scale = cfg.getFloat("sipbeat.replay_scale");
+            files.replay_min_delay_ns = cfg.getDurationNs("sipbeat.replay_min_delay");
+            files.replay_max_delay_ns = cfg.getDurationNs("sipbeat.replay_max_delay");
+            files.progress = true;
+            st = capture::readFiles(files, job, metrics, stop);
+            job.finish();
+            if (st && cfg.getBool("sipbeat.run_forever") && !listener_thread.joinable()) {
+                // The input is done; stay up (counters, later the web interface) until
+                // told to stop.
+                while (!stop.load()) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                }
             }
-            buildCountersEvent(doc, metrics, clock.now());
-            publisher.publish(doc);
+        } else {
+            capture::LiveOptions live;
+            live.device = iface;
+            live.bpf = cfg.getString("sipbeat.bpf");
+            if (live.bpf.empty()) {
+                std::vector<uint16_t> sip_ports = SipJob::decodeConfig(cfg).sip_ports;
+                if (sip_ports.empty()) {
+                    sip_ports = {5060, 5061};
+                }
+                std::vector<uint16_t> extra = SipJob::decodeConfig(cfg).vxlan_ports;
+                for (uint16_t p : SipJob::decodeConfig(cfg).hep_ports) {
+                    extra.push_back(p);
+                }
+                live.bpf = capture::buildBpf(sip_ports, extra);
+            }
+            live.buffer_kb = static_cast<int>(cfg.getInt("sipbeat.pcap_buf_kb"));
+            live.idle_timeout_ns = cfg.getDurationNs("sipbeat.max_blocked_timeout");
+            st = capture::captureLive(live, job, metrics, stop);
+            job.finish();
+        }
+        if (listener_thread.joinable()) {
+            if (!files.files.empty() && !cfg.getBool("sipbeat.run_forever")) {
+                // A file run ends with the file; the collector stops with it.
+                listener_stop.store(true);
+            } else {
+                while (!stop.load()) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                }
+                listener_stop.store(true);
+            }
+            listener_thread.join();
+        }
+        if (!st) {
+            kLog.error(st.message());
+            pipe.close();
+            fatal(st.message());
         }
     }
+    publishCounters();
     pipe.close();
     kLog.info(std::string(core::kBeatName) + " stopped. Events acked: " +
               std::to_string(pipe.acked()) + ", dropped: " + std::to_string(pipe.dropped()));
@@ -284,6 +461,9 @@ int main(int argc, char** argv) {
         ->check(
             CLI::IsMember({"default", "systemd", "container", "macos_service", "windows_service"}));
 
+    app.add_option("-I", cli.pcap_file, "Read packet data from specified file");
+    app.add_flag("-t", cli.pcap_fast, "Read packets as fast as possible, without sleeping");
+    app.add_option("-l", cli.pcap_loops, "Loop file. 0 - loop forever");
     auto* run = app.add_subcommand("run", "Run sipbeat");
     auto* test = app.add_subcommand("test", "Test config");
     auto* test_config = test->add_subcommand("config", "Test configuration settings");

@@ -22,6 +22,10 @@ struct CliOptions {
     bool verbose = false;                      ///< -v
     bool strict_perms = true;                  ///< --strict.perms
     std::string environment = "default";       ///< --environment
+    // packetbeat's run flags (reference/beats.md §1.1)
+    std::string pcap_file;    ///< -I: read this pcap instead of capturing
+    bool pcap_fast = false;   ///< -t: as fast as possible (sipbeat's default anyway)
+    int64_t pcap_loops = -1;  ///< -l: loop count, 0 = forever; -1 = not given
 };
 
 /// The root schema: general Beats settings, logging, queue, outputs and `sipbeat:`.

@@ -34,7 +34,8 @@ Spec sipbeatSectionSchema() {
         {"iface", string("")},
         {"pcap_buf_kb", uintKey(0)},
         {"bpf", string("")},
-        {"vxlan_ports", listOf(port())},
+        // SPEC §2: VXLAN's standard port is decapsulated by default (sipcmbeat: none).
+        {"vxlan_ports", listOf(port(), "[4789]")},
         {"websocket_ports", listOf(port())},
         {"ipfix_addr", string("")},
         {"ipfix_port", integer(0, 0, 65535)},
@@ -114,7 +115,17 @@ Spec sipbeatSectionSchema() {
         {"parse_authorization", boolean(true)},
         {"parse_body", boolean(true)},
         {"compat", object({{"sipcmbeat_durations", boolean(false)}})},
-        {"hep", object({{"ports", listOf(port(), "[9060]")}})},
+        // SIP ports: the BPF of live capture is built from them; when set, only traffic
+        // to/from them is taken for SIP (empty: every UDP payload and TCP stream).
+        {"ports", listOf(port())},
+        {"hep", object({{"ports", listOf(port(), "[9060]")},
+                        {"password", string("")},
+                        {"listen_udp", string("")},
+                        {"listen_tcp", string("")}})},
+        {"hep_mirror", object({{"hosts", listOf(stringNoDefault())},
+                               {"capture_id", integer(0, 0, 4294967295LL)},
+                               {"node_name", string("")},
+                               {"password", string("")}})},
     });
     s.ignore_unknown_list = "cfg_ignore_unknown";
     return s;

@@ -83,6 +83,17 @@ void JsonEncoder::writeValue(const event::Field& f, std::string& out) const {
             }
             out.push_back(']');
             break;
+        case event::ValueKind::IntList:
+            out.push_back('[');
+            for (size_t i = 0; i < f.ints.size(); ++i) {
+                if (i > 0) {
+                    out.push_back(',');
+                }
+                auto [p, ec] = std::to_chars(buf, buf + sizeof buf, f.ints[i]);
+                out.append(buf, static_cast<size_t>(p - buf));
+            }
+            out.push_back(']');
+            break;
     }
 }
 

@@ -12,8 +12,8 @@ constexpr size_t kChunkSize = 8192;
 
 void Document::clear() {
     timestamp = 0;
-    fields_.clear();
-    meta_.clear();
+    used_ = 0;
+    meta_used_ = 0;
     chunk_index_ = 0;
     chunk_used_ = 0;
 }
@@ -41,51 +41,79 @@ std::string_view Document::intern(std::string_view s) {
     }
 }
 
-Field& Document::slot(std::vector<Field>& list, std::string_view key) {
-    for (Field& f : list) {
-        if (f.key == key) {
-            f.list.clear();
-            return f;
+Field& Document::slot(std::vector<Field>& list, size_t& used, std::string_view key) {
+    for (size_t i = 0; i < used; ++i) {
+        if (list[i].key == key) {
+            list[i].list.clear();
+            list[i].ints.clear();
+            return list[i];
         }
     }
-    list.emplace_back();
-    list.back().key = intern(key);
-    return list.back();
+    if (used == list.size()) {
+        list.emplace_back();
+    }
+    Field& f = list[used++];
+    f.key = intern(key);
+    f.list.clear();
+    f.ints.clear();
+    return f;
+}
+
+Field* Document::find(std::string_view key) {
+    for (size_t i = 0; i < used_; ++i) {
+        if (fields_[i].key == key) {
+            return &fields_[i];
+        }
+    }
+    return nullptr;
+}
+
+std::string_view Document::internLower(std::string_view s) {
+    std::string_view copy = intern(s);
+    // The arena owns these bytes; lower-case them in place (ASCII only, as Go's
+    // strings.ToLower does for these header values).
+    char* p = const_cast<char*>(copy.data());
+    for (size_t i = 0; i < copy.size(); ++i) {
+        if (p[i] >= 'A' && p[i] <= 'Z') {
+            p[i] = static_cast<char>(p[i] - 'A' + 'a');
+        }
+    }
+    return copy;
 }
 
 void Document::setBool(std::string_view key, bool v) {
-    Field& f = slot(fields_, key);
+    Field& f = slot(fields_, used_, key);
     f.kind = ValueKind::Bool;
     f.b = v;
 }
 
 void Document::setInt(std::string_view key, int64_t v) {
-    Field& f = slot(fields_, key);
+    Field& f = slot(fields_, used_, key);
     f.kind = ValueKind::Int;
     f.i = v;
 }
 
 void Document::setUint(std::string_view key, uint64_t v) {
-    Field& f = slot(fields_, key);
+    Field& f = slot(fields_, used_, key);
     f.kind = ValueKind::Uint;
     f.u = v;
 }
 
 void Document::setDouble(std::string_view key, double v) {
-    Field& f = slot(fields_, key);
+    Field& f = slot(fields_, used_, key);
     f.kind = ValueKind::Double;
     f.d = v;
 }
 
 void Document::setString(std::string_view key, std::string_view v) {
     const std::string_view copy = intern(v);
-    Field& f = slot(fields_, key);
+    Field& f = slot(fields_, used_, key);
     f.kind = ValueKind::String;
     f.s = copy;
 }
 
 void Document::setStringList(std::string_view key, const std::vector<std::string_view>& v) {
-    Field& f = slot(fields_, key);
+    Field& f = slot(fields_, used_, key);
     f.kind = ValueKind::StringList;
     for (std::string_view item : v) {
         f.list.push_back(intern(item));
@@ -93,55 +121,78 @@ void Document::setStringList(std::string_view key, const std::vector<std::string
 }
 
 void Document::appendToList(std::string_view key, std::string_view v) {
-    for (Field& f : fields_) {
-        if (f.key == key && f.kind == ValueKind::StringList) {
-            f.list.push_back(intern(v));
-            return;
-        }
+    const std::string_view copy = intern(v);
+    Field* f = find(key);
+    if (f == nullptr || f->kind != ValueKind::StringList) {
+        f = &slot(fields_, used_, key);
+        f->kind = ValueKind::StringList;
     }
-    setStringList(key, {v});
+    f->list.push_back(copy);
+}
+
+void Document::appendToListLower(std::string_view key, std::string_view v) {
+    const std::string_view copy = internLower(v);
+    Field* f = find(key);
+    if (f == nullptr || f->kind != ValueKind::StringList) {
+        f = &slot(fields_, used_, key);
+        f->kind = ValueKind::StringList;
+    }
+    f->list.push_back(copy);
+}
+
+void Document::appendToIntList(std::string_view key, int64_t v) {
+    Field* f = find(key);
+    if (f == nullptr || f->kind != ValueKind::IntList) {
+        f = &slot(fields_, used_, key);
+        f->kind = ValueKind::IntList;
+    }
+    f->ints.push_back(v);
+}
+
+void Document::setStringLower(std::string_view key, std::string_view v) {
+    const std::string_view copy = internLower(v);
+    Field& f = slot(fields_, used_, key);
+    f.kind = ValueKind::String;
+    f.s = copy;
 }
 
 void Document::setMeta(std::string_view key, std::string_view v) {
     const std::string_view copy = intern(v);
-    Field& f = slot(meta_, key);
+    Field& f = slot(meta_, meta_used_, key);
     f.kind = ValueKind::String;
     f.s = copy;
 }
 
 const Field* Document::get(std::string_view key) const {
-    for (const Field& f : fields_) {
-        if (f.key == key) {
-            return &f;
+    for (size_t i = 0; i < used_; ++i) {
+        if (fields_[i].key == key) {
+            return &fields_[i];
         }
     }
     return nullptr;
 }
 
 bool Document::remove(std::string_view key) {
-    auto it =
-        std::find_if(fields_.begin(), fields_.end(), [&](const Field& f) { return f.key == key; });
-    if (it == fields_.end()) {
-        return false;
-    }
-    fields_.erase(it);
-    return true;
-}
-
-bool Document::rename(std::string_view from, std::string_view to) {
-    for (Field& f : fields_) {
-        if (f.key == from) {
-            remove(to);
-            // `remove` may have moved elements; look the field up again.
-            for (Field& g : fields_) {
-                if (g.key == from) {
-                    g.key = intern(to);
-                    return true;
-                }
-            }
+    for (size_t i = 0; i < used_; ++i) {
+        if (fields_[i].key == key) {
+            // Keep the removed slot (and its capacity) past the end for reuse.
+            std::rotate(fields_.begin() + static_cast<std::ptrdiff_t>(i),
+                        fields_.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                        fields_.begin() + static_cast<std::ptrdiff_t>(used_));
+            --used_;
+            return true;
         }
     }
     return false;
+}
+
+bool Document::rename(std::string_view from, std::string_view to) {
+    if (find(from) == nullptr) {
+        return false;
+    }
+    remove(to);
+    find(from)->key = intern(to);
+    return true;
 }
 
 }  // namespace sipbeat::event

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,7 +12,7 @@
 
 namespace sipbeat::event {
 
-enum class ValueKind : uint8_t { Bool, Int, Uint, Double, String, StringList };
+enum class ValueKind : uint8_t { Bool, Int, Uint, Double, String, StringList, IntList };
 
 /// One field of an event: a dotted ECS name and a value. Strings are views; the
 /// Document's arena owns the bytes of everything set through it.
@@ -24,6 +25,7 @@ struct Field {
     double d = 0;
     std::string_view s;
     std::vector<std::string_view> list;
+    std::vector<int64_t> ints;
 };
 
 /// An event as the tracker and processors see it: flat dotted fields, nested only when
@@ -53,6 +55,12 @@ public:
     void setStringList(std::string_view key, const std::vector<std::string_view>& v);
     /// Appends to a string list (creating it), e.g. `tags`, `related.ip`.
     void appendToList(std::string_view key, std::string_view v);
+    /// Appends to a list of integers (creating it), e.g. `sip.sdp.media.port`.
+    void appendToIntList(std::string_view key, int64_t v);
+    /// Sets a string, lower-cased (packetbeat lower-cases content types, Allow, …).
+    void setStringLower(std::string_view key, std::string_view v);
+    /// Appends a lower-cased copy to a string list.
+    void appendToListLower(std::string_view key, std::string_view v);
 
     /// `@metadata.<key>` entries (not indexed; outputs read them).
     void setMeta(std::string_view key, std::string_view v);
@@ -62,17 +70,23 @@ public:
     /// Renames a field; false when `from` is absent.
     bool rename(std::string_view from, std::string_view to);
 
-    const std::vector<Field>& fields() const { return fields_; }
-    const std::vector<Field>& meta() const { return meta_; }
+    std::span<const Field> fields() const { return {fields_.data(), used_}; }
+    std::span<const Field> meta() const { return {meta_.data(), meta_used_}; }
 
     /// Copies bytes into the arena; the view lives until clear().
     std::string_view intern(std::string_view s);
 
 private:
-    Field& slot(std::vector<Field>& list, std::string_view key);
+    Field& slot(std::vector<Field>& list, size_t& used, std::string_view key);
+    Field* find(std::string_view key);
+    std::string_view internLower(std::string_view s);
 
+    // Fields past used_ are kept (with their list capacity) for the next event, so a
+    // reused Document does not allocate.
     std::vector<Field> fields_;
+    size_t used_ = 0;
     std::vector<Field> meta_;
+    size_t meta_used_ = 0;
     // Arena: fixed chunks so interned views never move.
     std::vector<std::unique_ptr<char[]>> chunks_;
     std::vector<size_t> chunk_sizes_;

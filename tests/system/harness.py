@@ -17,6 +17,7 @@ GEN_DIR = os.environ.get("SIPBEAT_GEN_DIR", "")
 SOURCE_DIR = os.environ.get(
     "SIPBEAT_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 TIMEOUT = 60
+PCAP_DIR = os.path.join(SOURCE_DIR, "tests", "data", "pcaps")
 
 
 def read(path):
@@ -42,8 +43,18 @@ class SipbeatTestCase(unittest.TestCase):
         os.chmod(path, mode)
         return path
 
+    def input(self, pcap="lab-mixed-tcp.pcap", messages=False):
+        """A bundled lab capture as input; message events off unless asked for, so tests
+        about the beat itself see just the counters event."""
+        return (f"sipbeat.pcap: {os.path.join(PCAP_DIR, pcap)}\n"
+                f"sipbeat.messages.enabled: {'true' if messages else 'false'}\n")
+
     def file_output(self, extra=""):
-        return ("output.file:\n  path: ${path.data}/events\n  filename: sipbeat\n" + extra)
+        return (self.input() + "output.file:\n  path: ${path.data}/events\n"
+                "  filename: sipbeat\n" + extra)
+
+    def counters(self, sub="data/events"):
+        return [e for e in self.events(sub) if e.get("type") == "counters"]
 
     def run_beat(self, *args, env=None, timeout=TIMEOUT):
         cmd = [BIN, "--path.home", self.home] + list(args)

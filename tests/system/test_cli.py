@@ -75,7 +75,7 @@ class OverridesAndMerging(SipbeatTestCase):
         # And the running beat uses it: agent.name comes from `name`.
         r = self.run_beat("-E", "name=from-flag", "-c", "a.yml")
         self.assertExitsWith(r, 0)
-        events = self.events()
+        events = self.counters()
         self.assertEqual(len(events), 1)
         self.assertEqual(events[0]["agent"]["name"], "from-flag")
         self.assertEqual(events[0]["host"]["name"], "from-flag")
@@ -91,7 +91,7 @@ class OverridesAndMerging(SipbeatTestCase):
         self.assertEqual(cfg["output"]["file"]["number_of_files"], 4)
         self.assertEqual(cfg["output"]["file"]["rotate_every_kb"], 2048)
         self.assertExitsWith(self.run_beat("-c", "a.yml", "-c", "b.yml"), 0)
-        ev = self.events()[0]
+        ev = self.counters()[0]
         self.assertEqual(ev["tags"], ["from-a"])
         self.assertEqual(ev["fields"], {"site": "lab"})
         self.assertEqual(ev["agent"]["name"], "b")
@@ -105,7 +105,7 @@ class OverridesAndMerging(SipbeatTestCase):
         self.assertEqual(cfg["fields"], {"n": 3, "s": "q: z"})
         self.assertExitsWith(self.run_beat("-E", "fields={n: 3, s: 'q: z'}",
                                            "-E", "fields_under_root"), 0)
-        ev = self.events()[0]
+        ev = self.counters()[0]
         self.assertEqual(ev["n"], 3)
         self.assertEqual(ev["s"], "q: z")
 
@@ -115,7 +115,7 @@ class OverridesAndMerging(SipbeatTestCase):
         r = self.run_beat("-path.data", data, "-e")
         self.assertExitsWith(r, 0)
         self.assertTrue(os.path.exists(os.path.join(data, "meta.json")))
-        self.assertEqual(len(self.events(sub="elsewhere/events")), 1)
+        self.assertEqual(len(self.counters(sub="elsewhere/events")), 1)
 
     def test_sipcmbeat_section_is_an_alias(self):
         self.write_config("sipbeat.yml", "sipcmbeat:\n  http_port: 8080\n  bpf: 'port 5060'\n"
@@ -134,7 +134,7 @@ class EnvironmentExpansion(SipbeatTestCase):
         self.env["SB_TEST_NAME"] = "from-env"
         self.env.pop("SB_TEST_UNSET", None)
         self.assertExitsWith(self.run_beat(), 0)
-        ev = self.events()[0]
+        ev = self.counters()[0]
         self.assertEqual(ev["agent"]["name"], "from-env")
         self.assertEqual(ev["tags"], ["fallback", self.home])
 
@@ -218,7 +218,7 @@ class DataPath(SipbeatTestCase):
         self.assertExitsWith(second, 1, "Exiting: data path already locked by another beat")
         self.assertIsNone(first.poll(), "the first instance must keep running")
         # It runs on: counters events keep coming every stats_interval.
-        self.wait_for(lambda: len(self.events()) >= 3, "three counters events")
+        self.wait_for(lambda: len(self.counters()) >= 3, "three counters events")
         code, _, err = self.stop(first)
         self.assertEqual(code, 0, err)
         self.assertFalse(os.path.exists(lock), "the lock file is removed on exit")
@@ -237,7 +237,7 @@ class DataPath(SipbeatTestCase):
         self.assertEqual(os.stat(meta_path).st_mode & 0o777, 0o600)
         self.assertExitsWith(self.run_beat(), 0)
         self.assertEqual(json.loads(read(meta_path)), meta)
-        events = self.events()
+        events = self.counters()
         self.assertEqual(len(events), 2)
         self.assertEqual({e["agent"]["id"] for e in events}, {meta["uuid"]})
         # A new process gets a new ephemeral id.
@@ -278,7 +278,7 @@ class FileOutput(SipbeatTestCase):
     def test_event_has_beats_metadata_and_declared_fields(self):
         self.write_config("sipbeat.yml", self.file_output())
         self.assertExitsWith(self.run_beat(), 0)
-        [ev] = self.events()
+        [ev] = self.counters()
         self.assertEqual(list(ev)[:2], ["@timestamp", "@metadata"])
         self.assertRegex(ev["@timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
         self.assertEqual(ev["@metadata"]["beat"], "sipbeat")
@@ -300,12 +300,12 @@ class FileOutput(SipbeatTestCase):
         self.write_config("sipbeat.yml", "timestamp.precision: millisecond\n" +
                           self.file_output())
         self.assertExitsWith(self.run_beat(), 0)
-        self.assertRegex(self.events()[0]["@timestamp"], r"\.\d{3}Z$")
+        self.assertRegex(self.counters()[0]["@timestamp"], r"\.\d{3}Z$")
 
 
 class ConsoleOutput(SipbeatTestCase):
     def test_console_writes_json_lines_to_stdout(self):
-        self.write_config("sipbeat.yml", "output.console: {}\n")
+        self.write_config("sipbeat.yml", self.input() + "output.console: {}\n")
         r = self.run_beat("-e")
         self.assertExitsWith(r, 0)
         lines = r.stdout.splitlines()
@@ -313,12 +313,12 @@ class ConsoleOutput(SipbeatTestCase):
         self.assertEqual(json.loads(lines[0])["type"], "counters")
 
     def test_console_pretty_and_format(self):
-        self.write_config("sipbeat.yml", "output.console.pretty: true\n")
+        self.write_config("sipbeat.yml", self.input() + "output.console.pretty: true\n")
         r = self.run_beat("-e")
         self.assertExitsWith(r, 0)
         self.assertTrue(r.stdout.startswith('{\n  "@timestamp": '), r.stdout[:80])
         self.assertEqual(json.loads(r.stdout)["type"], "counters")
-        self.write_config("sipbeat.yml",
+        self.write_config("sipbeat.yml", self.input() +
                           "output.console.codec.format.string: '%{[type]} %{[agent.type]}'\n")
         r = self.run_beat("-e")
         self.assertExitsWith(r, 0)

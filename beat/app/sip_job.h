@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "beat/capture/hep_listener.h"
+#include "beat/capture/pcap_source.h"
+#include "beat/pipeline/hep_mirror.h"
+#include "beat/config/schema.h"
+#include "beat/decode/decoder.h"
+#include "beat/event/document.h"
+#include "beat/event/message_event.h"
+#include "beat/monitoring/registry.h"
+#include "beat/pipeline/publisher.h"
+#include "beat/sip/message.h"
+
+namespace sipbeat::app {
+
+/// The main job: frames from capture go through the decoder; each SIP payload is parsed
+/// and becomes a message event (or a msg-probe / parse-error event). Runs on the capture
+/// thread; publishing is serialised with the counters thread by `publish_mutex`.
+class SipJob final : public capture::PacketHandler,
+                     public capture::HepHandler,
+                     public decode::SipSink {
+public:
+    SipJob(const config::Config& cfg, pipeline::Publisher& publisher, std::mutex& publish_mutex,
+           monitoring::Registry& metrics);
+
+    void onPacket(const capture::RawPacket& packet) override;
+    void onIdle(core::TimestampNs wall_now) override;
+    /// A packet from the HEP collector.
+    void onHep(std::span<const uint8_t> packet, core::TimestampNs arrival) override;
+    void onPayload(const decode::SipPayload& payload) override;
+    /// End of input: flush streams at the last packet time.
+    void finish();
+
+    core::TimestampNs lastPacketTime() const { return last_ts_; }
+
+    /// The decoder settings from `sipbeat.*`.
+    static decode::DecodeConfig decodeConfig(const config::Config& cfg);
+
+private:
+    void publish(std::string_view key);
+    void handlePayload(const decode::SipPayload& payload);
+    bool blacklisted(std::string_view type) const;
+
+    pipeline::Publisher& publisher_;
+    std::mutex& publish_mutex_;
+    decode::Decoder decoder_;
+    event::MessageEventOptions options_;
+    bool messages_enabled_;
+    std::vector<std::string> blacklist_;
+    event::Document doc_;
+    sip::Message msg_;
+    core::TimestampNs last_ts_ = 0;
+    std::string hep_password_;
+    std::unique_ptr<pipeline::HepMirror> mirror_;
+    // Capture and the HEP collector may run on two threads.
+    std::mutex mutex_;
+
+    monitoring::Counter* parse_ok_;
+    monitoring::Counter* parse_errs_;
+    monitoring::Counter* probes_;
+    monitoring::Counter* requests_;
+    monitoring::Counter* replies_;
+    monitoring::Counter* published_;
+    monitoring::Counter* hep_bad_;
+    monitoring::Counter* hep_bad_password_;
+};
+
+}  // namespace sipbeat::app

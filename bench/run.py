@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""sipbeat throughput and memory on a capture (SPEC §13).
+
+    bench/run.py [--pcap FILE] [--build build/release]
+
+Without --pcap it uses $OUT/calls.pcap (default /tmp/perf), generating it first with
+../shared/lab/scripts/gen-perf.sh when SIPp is installed (1.02 M SIP messages, ~15 s).
+Prints messages/s for the in-memory hot path, for whole replays to the file output
+(message events on and off), their peak RSS, and the ratio to `tshark -T ek`."""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+SHARED = os.path.abspath(os.path.join(ROOT, "..", "shared"))
+
+
+def timed(cmd, **kw):
+    """(seconds, peak RSS in MiB) of a child process."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, **kw)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    secs = time.monotonic() - start
+    if proc.returncode != 0:
+        sys.exit(f"{cmd[0]} failed with {proc.returncode}")
+    return secs, usage.ru_maxrss / 1024
+
+
+def sip_message_count(pcap):
+    out = subprocess.run(["tshark", "-n", "-r", pcap, "-Y", "sip", "-T", "fields", "-e",
+                          "frame.number"], capture_output=True, text=True, check=True).stdout
+    return len(out.splitlines())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pcap")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    ap.add_argument("--rounds", default="3")
+    args = ap.parse_args()
+    pcap = args.pcap
+    if not pcap:
+        out = os.environ.get("OUT", "/tmp/perf")
+        pcap = os.path.join(out, "calls.pcap")
+        if not os.path.exists(pcap):
+            if not shutil.which("sipp"):
+                sys.exit("no --pcap and SIPp is not installed to generate one")
+            subprocess.run(["bash", os.path.join(SHARED, "lab", "scripts", "gen-perf.sh"),
+                            "calls"], cwd=SHARED, check=True, env=dict(os.environ, OUT=out))
+    binary = os.path.join(args.build, "sipbeat")
+    print(f"capture: {pcap} ({os.path.getsize(pcap) / 1e6:.0f} MB)")
+    subprocess.run([os.path.join(args.build, "bench", "sipbeat_bench"), pcap, args.rounds],
+                   check=True)
+    messages = None
+    with tempfile.TemporaryDirectory() as home:
+        cfg = os.path.join(home, "sipbeat.yml")
+        for label, enabled in (("replay, message events", "true"),
+                               ("replay, no message events", "false")):
+            with open(cfg, "w") as f:
+                f.write("output.file: {path: ${path.data}/events, rotate_every_kb: 1048576}\n"
+                        f"sipbeat.messages.enabled: {enabled}\n"
+                        "sipbeat.event_types_blst: [msg-probe, parse-error]\n")
+            os.chmod(cfg, 0o600)
+            shutil.rmtree(os.path.join(home, "data"), ignore_errors=True)
+            secs, rss = timed([binary, "--path.home", home, "-I", pcap],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            events = 0
+            for name in os.listdir(os.path.join(home, "data", "events")):
+                with open(os.path.join(home, "data", "events", name), "rb") as f:
+                    events += sum(1 for _ in f)
+            if messages is None and shutil.which("tshark"):
+                messages = sip_message_count(pcap)
+            rate = f"{messages / secs:10.0f} msgs/s" if messages else ""
+            print(f"{label + ':':36s} {rate}  {events} events in {secs:.2f} s, "
+                  f"peak RSS {rss:.0f} MiB")
+            if label.startswith("replay, message") and shutil.which("tshark"):
+                tsecs, trss = timed(["tshark", "-n", "-r", pcap, "-T", "ek"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                print(f"{'tshark -T ek:':36s} {messages / tsecs:10.0f} msgs/s  {tsecs:.2f} s, "
+                      f"peak RSS {trss:.0f} MiB; sipbeat is {tsecs / secs:.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()
