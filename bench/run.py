@@ -56,6 +56,7 @@ def main():
                             "calls"], cwd=SHARED, check=True, env=dict(os.environ, OUT=out))
     binary = os.path.join(args.build, "sipbeat")
     print(f"capture: {pcap} ({os.path.getsize(pcap) / 1e6:.0f} MB)")
+    subprocess.run([os.path.join(args.build, "bench", "sip_parse_bench")], check=True)
     subprocess.run([os.path.join(args.build, "bench", "sipbeat_bench"), pcap, args.rounds],
                    check=True)
     messages = None
@@ -64,7 +65,7 @@ def main():
         for label, enabled in (("replay, message events", "true"),
                                ("replay, no message events", "false")):
             with open(cfg, "w") as f:
-                f.write("output.file: {path: ${path.data}/events, rotate_every_kb: 1048576}\n"
+                f.write("output.file: {path: \"${path.data}/events\", rotate_every_kb: 1048576}\n"
                         f"sipbeat.messages.enabled: {enabled}\n"
                         "sipbeat.event_types_blst: [msg-probe, parse-error]\n")
             os.chmod(cfg, 0o600)

@@ -103,14 +103,13 @@ int main(int argc, char** argv) {
         uint64_t messages = 0;
         uint64_t bytes = 0;
         const double secs = run(frames, linktype, rounds, events, messages, bytes);
-        std::printf("%-36s %10.0f msgs/s  (%llu messages in %.3f s%s)\n",
-                    events ? "decode+parse+event+encode:" : "decode+parse:",
-                    static_cast<double>(messages) / secs,
-                    static_cast<unsigned long long>(messages), secs,
-                    events ? (", " + std::to_string(bytes / (messages ? messages : 1)) +
-                              " bytes/event")
-                                 .c_str()
-                           : "");
+        std::printf(
+            "%-36s %10.0f msgs/s  (%llu messages in %.3f s%s)\n",
+            events ? "decode+parse+event+encode:" : "decode+parse:",
+            static_cast<double>(messages) / secs, static_cast<unsigned long long>(messages), secs,
+            events ? (", " + std::to_string(bytes / (messages ? messages : 1)) + " bytes/event")
+                         .c_str()
+                   : "");
     }
     return 0;
 }

@@ -256,9 +256,10 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
     hep_listen.tcp = cfg.getString("sipbeat.hep.listen_tcp");
     const bool hep_collector = !hep_listen.udp.empty() || !hep_listen.tcp.empty();
     if (files.files.empty() && iface.empty() && !hep_collector) {
-        fatal("no packet source: set sipbeat.pcap (files), sipbeat.iface (live capture, "
-              "'any' for all interfaces) or sipbeat.hep.listen_udp/listen_tcp (HEP "
-              "collector), or run with -I FILE");
+        fatal(
+            "no packet source: set sipbeat.pcap (files), sipbeat.iface (live capture, "
+            "'any' for all interfaces) or sipbeat.hep.listen_udp/listen_tcp (HEP "
+            "collector), or run with -I FILE");
     }
 
     const std::string home = cfg.getString("path.home");
@@ -303,8 +304,9 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
     std::mutex publish_mutex;
 
     if (cfg.getInt("sipbeat.http_port") != 0) {
-        kLog.warn("sipbeat.http_port is set, but the web interface is not available in this "
-                  "version of sipbeat");
+        kLog.warn(
+            "sipbeat.http_port is set, but the web interface is not available in this "
+            "version of sipbeat");
     }
 
     event::Document counters_doc;

@@ -3,8 +3,6 @@
 
 #include <algorithm>
 
-#include "beat/decode/hep.h"
-
 namespace sipbeat::app {
 
 namespace {
@@ -35,8 +33,8 @@ decode::DecodeConfig SipJob::decodeConfig(const config::Config& cfg) {
     return dc;
 }
 
-SipJob::SipJob(const config::Config& cfg, pipeline::Publisher& publisher,
-               std::mutex& publish_mutex, monitoring::Registry& metrics)
+SipJob::SipJob(const config::Config& cfg, pipeline::Publisher& publisher, std::mutex& publish_mutex,
+               monitoring::Registry& metrics)
     : publisher_(publisher),
       publish_mutex_(publish_mutex),
       decoder_(decodeConfig(cfg), *this, metrics),
@@ -52,9 +50,6 @@ SipJob::SipJob(const config::Config& cfg, pipeline::Publisher& publisher,
     requests_ = &metrics.counter("pkt_stats.sip_reqs");
     replies_ = &metrics.counter("pkt_stats.sip_repls");
     published_ = &metrics.counter("events.published");
-    hep_bad_ = &metrics.counter("hep.decode_errors");
-    hep_bad_password_ = &metrics.counter("hep.bad_password");
-    hep_password_ = cfg.getString("sipbeat.hep.password");
     pipeline::HepMirrorConfig mc;
     mc.hosts = cfg.getStringList("sipbeat.hep_mirror.hosts");
     mc.identity.capture_id = static_cast<uint32_t>(cfg.getInt("sipbeat.hep_mirror.capture_id"));
@@ -63,7 +58,8 @@ SipJob::SipJob(const config::Config& cfg, pipeline::Publisher& publisher,
     if (!mc.hosts.empty()) {
         auto m = pipeline::HepMirror::create(mc, metrics);
         if (!m) {
-            throw config::ConfigError(m.status().message() + " accessing 'sipbeat.hep_mirror.hosts' " +
+            throw config::ConfigError(m.status().message() +
+                                      " accessing 'sipbeat.hep_mirror.hosts' " +
                                       cfg.originOf("sipbeat.hep_mirror.hosts").describe());
         }
         mirror_ = std::move(m).value();
@@ -89,21 +85,7 @@ void SipJob::onIdle(core::TimestampNs wall_now) {
 
 void SipJob::onHep(std::span<const uint8_t> packet, core::TimestampNs arrival) {
     std::lock_guard lock(mutex_);
-    decode::HepPacket hep;
-    decode::Anomaly err{};
-    if (!decode::decodeHep(packet, hep, err)) {
-        hep_bad_->add();
-        return;
-    }
-    // SPEC §2: packets with a wrong or missing capture password are counted and dropped.
-    if (!hep_password_.empty() && hep.password != hep_password_) {
-        hep_bad_password_->add();
-        return;
-    }
-    if (hep.proto_type != 1) {
-        return;  // not SIP (RTCP, logs …)
-    }
-    handlePayload(decode::toSipPayload(hep, arrival));
+    decoder_.decodeHepPacket(packet, arrival);
 }
 
 void SipJob::finish() {
@@ -120,7 +102,9 @@ void SipJob::publish(std::string_view key) {
     published_->add();
 }
 
-void SipJob::onPayload(const decode::SipPayload& payload) { handlePayload(payload); }
+void SipJob::onPayload(const decode::SipPayload& payload) {
+    handlePayload(payload);
+}
 
 void SipJob::handlePayload(const decode::SipPayload& payload) {
     if (event::isProbe(payload.bytes)) {
@@ -133,8 +117,8 @@ void SipJob::handlePayload(const decode::SipPayload& payload) {
     }
     sip::ParseOptions po;
     // RFC 3261 §18.3: only datagram transports may omit Content-Length.
-    po.datagram = payload.transport == decode::Transport::Udp ||
-                  payload.transport == decode::Transport::Sctp;
+    po.datagram =
+        payload.transport == decode::Transport::Udp || payload.transport == decode::Transport::Sctp;
     sip::ParseError error = sip::ParseError::None;
     if (sip::parse(payload.bytes, msg_, &error, po) != sip::ParseStatus::Ok) {
         parse_errs_->add();

@@ -7,12 +7,12 @@
 
 #include "beat/capture/hep_listener.h"
 #include "beat/capture/pcap_source.h"
-#include "beat/pipeline/hep_mirror.h"
 #include "beat/config/schema.h"
 #include "beat/decode/decoder.h"
 #include "beat/event/document.h"
 #include "beat/event/message_event.h"
 #include "beat/monitoring/registry.h"
+#include "beat/pipeline/hep_mirror.h"
 #include "beat/pipeline/publisher.h"
 #include "beat/sip/message.h"
 
@@ -55,7 +55,6 @@ private:
     event::Document doc_;
     sip::Message msg_;
     core::TimestampNs last_ts_ = 0;
-    std::string hep_password_;
     std::unique_ptr<pipeline::HepMirror> mirror_;
     // Capture and the HEP collector may run on two threads.
     std::mutex mutex_;
@@ -66,8 +65,6 @@ private:
     monitoring::Counter* requests_;
     monitoring::Counter* replies_;
     monitoring::Counter* published_;
-    monitoring::Counter* hep_bad_;
-    monitoring::Counter* hep_bad_password_;
 };
 
 }  // namespace sipbeat::app

@@ -2,7 +2,6 @@
 #include "beat/capture/hep_listener.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -14,6 +13,8 @@
 #include <vector>
 
 #include "beat/core/logging.h"
+
+#include <netdb.h>
 
 namespace sipbeat::capture {
 
@@ -35,8 +36,8 @@ core::Result<int> bindSocket(const std::string& spec, int type) {
     hints.ai_socktype = type;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     addrinfo* res = nullptr;
-    if (const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints,
-                                     &res);
+    if (const int rc =
+            ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res);
         rc != 0) {
         return core::Status::error("HEP listen address '" + spec + "': " + gai_strerror(rc));
     }
@@ -108,7 +109,7 @@ HepListener::HepListener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HepListener::~HepListener() = default;
 
 core::Result<std::unique_ptr<HepListener>> HepListener::bind(const HepListenOptions& options,
-                                                            monitoring::Registry& metrics) {
+                                                             monitoring::Registry& metrics) {
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     if (!options.udp.empty()) {
@@ -133,8 +134,12 @@ core::Result<std::unique_ptr<HepListener>> HepListener::bind(const HepListenOpti
     return std::unique_ptr<HepListener>(new HepListener(std::move(impl)));
 }
 
-uint16_t HepListener::udpPort() const { return boundPort(impl_->udp_fd); }
-uint16_t HepListener::tcpPort() const { return boundPort(impl_->tcp_fd); }
+uint16_t HepListener::udpPort() const {
+    return boundPort(impl_->udp_fd);
+}
+uint16_t HepListener::tcpPort() const {
+    return boundPort(impl_->tcp_fd);
+}
 
 void HepListener::serve(HepHandler& handler, const std::atomic<bool>& stop) {
     Impl& s = *impl_;
@@ -158,6 +163,8 @@ void HepListener::serve(HepHandler& handler, const std::atomic<bool>& stop) {
         for (const auto& c : s.conns) {
             pfds.push_back({c.fd, POLLIN, 0});
         }
+        // Connections accepted below were not polled this round: only these have revents.
+        const size_t polled_conns = s.conns.size();
         const int n = ::poll(pfds.data(), pfds.size(), s.options.idle_ms);
         if (n <= 0) {
             handler.onIdle(clock.now());
@@ -195,7 +202,7 @@ void HepListener::serve(HepHandler& handler, const std::atomic<bool>& stop) {
         }
         const size_t first_conn = i;
         std::vector<size_t> closed;
-        for (size_t c = 0; c < s.conns.size(); ++c) {
+        for (size_t c = 0; c < polled_conns; ++c) {
             if ((pfds[first_conn + c].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
                 continue;
             }

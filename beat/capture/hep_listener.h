@@ -36,7 +36,7 @@ struct HepListenOptions {
 class HepListener {
 public:
     static core::Result<std::unique_ptr<HepListener>> bind(const HepListenOptions& options,
-                                                          monitoring::Registry& metrics);
+                                                           monitoring::Registry& metrics);
     ~HepListener();
     HepListener(const HepListener&) = delete;
     HepListener& operator=(const HepListener&) = delete;

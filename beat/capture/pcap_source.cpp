@@ -2,6 +2,7 @@
 #include "beat/capture/pcap_source.h"
 
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,8 +67,8 @@ public:
         }
         const auto now = std::chrono::steady_clock::now();
         const double secs = std::chrono::duration<double>(now - start_).count();
-        const double pct = size > 0 ? 100.0 * static_cast<double>(offset) / static_cast<double>(size)
-                                    : 0.0;
+        const double pct =
+            size > 0 ? 100.0 * static_cast<double>(offset) / static_cast<double>(size) : 0.0;
         std::fprintf(stderr, "\r%s: %5.1f%%  %llu packets  %.0f packets/s   ", file.c_str(), pct,
                      static_cast<unsigned long long>(packets),
                      secs > 0 ? static_cast<double>(packets) / secs : 0.0);
@@ -128,8 +129,7 @@ core::Status readFiles(const FileOptions& options, PacketHandler& handler,
                 size = std::ftell(fp);
                 std::fseek(fp, here, SEEK_SET);
             }
-            kLog.info("Reading " + file + " (link type " +
-                      std::to_string(linktype) + ")");
+            kLog.info("Reading " + file + " (link type " + std::to_string(linktype) + ")");
             core::TimestampNs last_ts = 0;
             pcap_pkthdr* hdr = nullptr;
             const u_char* data = nullptr;
@@ -183,7 +183,8 @@ core::Status captureLive(const LiveOptions& options, PacketHandler& handler,
     }
     pcap_set_snaplen(p.get(), options.snaplen);
     pcap_set_promisc(p.get(), options.promiscuous ? 1 : 0);
-    const int timeout_ms = static_cast<int>(std::max<int64_t>(options.idle_timeout_ns / 1000000, 1));
+    const int timeout_ms =
+        static_cast<int>(std::max<int64_t>(options.idle_timeout_ns / 1000000, 1));
     pcap_set_timeout(p.get(), timeout_ms);
     if (options.buffer_kb > 0) {
         pcap_set_buffer_size(p.get(), options.buffer_kb * 1024);
@@ -205,14 +206,22 @@ core::Status captureLive(const LiveOptions& options, PacketHandler& handler,
     monitoring::Counter& if_drop = metrics.counter(group + ".if_drop");
     kLog.info("Capturing on " + options.device + " (link type " + std::to_string(linktype) +
               (options.bpf.empty() ? "" : ", filter '" + options.bpf + "'") + ")");
+    // Non-blocking reads driven by poll(): on Linux a blocking pcap_next_ex may wait for
+    // traffic longer than its timeout, and the loop must notice `stop` and run idle timers.
+    if (pcap_setnonblock(p.get(), 1, err) != 0) {
+        return core::Status::error("cannot capture on " + options.device + ": " + err);
+    }
+    const int fd = pcap_get_selectable_fd(p.get());
     auto last_packet = std::chrono::steady_clock::now();
     auto last_stats = last_packet;
     while (!stop.load(std::memory_order_relaxed)) {
+        pollfd pfd{fd, POLLIN, 0};
+        ::poll(&pfd, 1, timeout_ms);
+        int rc = 0;
         pcap_pkthdr* hdr = nullptr;
         const u_char* data = nullptr;
-        const int rc = pcap_next_ex(p.get(), &hdr, &data);
-        const auto now = std::chrono::steady_clock::now();
-        if (rc == 1) {
+        // Drain what is there, but come back to check `stop` now and then.
+        for (int i = 0; i < 4096 && (rc = pcap_next_ex(p.get(), &hdr, &data)) == 1; ++i) {
             RawPacket pkt;
             pkt.timestamp = packetTime(hdr, nano);
             pkt.linktype = linktype;
@@ -220,13 +229,16 @@ core::Status captureLive(const LiveOptions& options, PacketHandler& handler,
             pkt.data = {data, hdr->caplen};
             recvd.add();
             handler.onPacket(pkt);
-            last_packet = now;
-        } else if (rc == 0 || now - last_packet >= std::chrono::nanoseconds(options.idle_timeout_ns)) {
+            last_packet = std::chrono::steady_clock::now();
+        }
+        if (rc < 0) {
+            return core::Status::error("capture on " + options.device +
+                                       " failed: " + pcap_geterr(p.get()));
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_packet >= std::chrono::nanoseconds(options.idle_timeout_ns)) {
             handler.onIdle(core::SystemClock::instance().now());
             last_packet = now;
-        } else if (rc < 0) {
-            return core::Status::error("capture on " + options.device + " failed: " +
-                                       pcap_geterr(p.get()));
         }
         if (now - last_stats >= std::chrono::seconds(1)) {
             pcap_stat ps{};

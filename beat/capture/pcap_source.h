@@ -29,10 +29,10 @@ struct FileOptions {
     std::string bpf;
     /// Honour the inter-packet gaps (sipcmbeat `replay`); otherwise as fast as possible.
     bool replay = false;
-    double replay_scale = 0;       ///< gap multiplier; 0 = 1
+    double replay_scale = 0;          ///< gap multiplier; 0 = 1
     int64_t replay_min_delay_ns = 0;  ///< gaps shorter than this are not slept
     int64_t replay_max_delay_ns = 0;  ///< 0 = no maximum
-    bool progress = false;  ///< progress line on stderr
+    bool progress = false;            ///< progress line on stderr
 };
 
 /// Reads the files one after the other (loops times), applying the BPF, handing frames
@@ -58,6 +58,7 @@ core::Status captureLive(const LiveOptions& options, PacketHandler& handler,
 
 /// `port 5060 or port 5061 …` for the given ports (packetbeat builds its BPF the same way);
 /// VXLAN and HEP ports are added so encapsulated SIP is seen too.
-std::string buildBpf(const std::vector<uint16_t>& sip_ports, const std::vector<uint16_t>& extra_udp);
+std::string buildBpf(const std::vector<uint16_t>& sip_ports,
+                     const std::vector<uint16_t>& extra_udp);
 
 }  // namespace sipbeat::capture

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "beat/core/json_escape.h"
 
+#include <array>
 #include <cstdint>
 
 namespace sipbeat::core {
@@ -84,12 +85,32 @@ size_t invalidSubpartLength(const uint8_t* p, size_t avail) {
 
 }  // namespace
 
+// Bytes that leave the plain-copy fast path: control characters, '"', '\\', and every
+// non-ASCII byte (validated as UTF-8). HTML characters are checked separately.
+constexpr std::array<bool, 256> kSpecial = [] {
+    std::array<bool, 256> t{};
+    for (size_t c = 0; c < 256; ++c) {
+        t[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+    }
+    return t;
+}();
+
 void appendJsonEscaped(std::string& out, std::string_view in, bool escape_html) {
     static constexpr char kHex[] = "0123456789abcdef";
     const auto* p = reinterpret_cast<const uint8_t*>(in.data());
     const size_t n = in.size();
     size_t i = 0;
     size_t run_start = 0;
+    if (!escape_html) {
+        // The common case: long runs of plain ASCII copied in one append.
+        while (i < n && !kSpecial[p[i]]) {
+            ++i;
+        }
+        if (i == n) {
+            out.append(in);
+            return;
+        }
+    }
     auto flush = [&](size_t end) {
         if (end > run_start) {
             out.append(in.data() + run_start, end - run_start);
@@ -97,8 +118,7 @@ void appendJsonEscaped(std::string& out, std::string_view in, bool escape_html) 
     };
     while (i < n) {
         const uint8_t c = p[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' &&
-            !(escape_html && (c == '<' || c == '>' || c == '&'))) {
+        if (!kSpecial[c] && !(escape_html && (c == '<' || c == '>' || c == '&'))) {
             ++i;
             continue;
         }

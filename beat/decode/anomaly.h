@@ -19,6 +19,7 @@ enum class Anomaly : uint16_t {
     BadIpv4HeaderLength,
     BadIpv4TotalLength,
     TruncatedIpv6,
+    BadIpv6Version,
     BadIpv6PayloadLength,
     BadIpv6ExtensionHeader,
     UnsupportedIpProtocol,

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,14 +24,14 @@ struct DecodeConfig {
     std::vector<uint16_t> hep_ports{9060};    ///< UDP/TCP ports whose payloads may be HEP
     std::string hep_password;                 ///< Required HEP capture password, "" = none
     // Bounds: nothing grows without limit; what is dropped is counted.
-    size_t max_fragment_trains = 4096;        ///< IP datagrams being reassembled at once
-    size_t max_fragment_bytes = 16 << 20;     ///< bytes held by all fragment trains
+    size_t max_fragment_trains = 4096;     ///< IP datagrams being reassembled at once
+    size_t max_fragment_bytes = 16 << 20;  ///< bytes held by all fragment trains
     int64_t fragment_timeout_ns = 30'000'000'000;
     size_t max_tcp_streams = 65536;
-    size_t tcp_stream_buffer_max = 16384;     ///< per direction (sipcmbeat tcp_msg_buf_max)
-    size_t max_tcp_bytes = 64 << 20;          ///< bytes buffered by all streams
-    int64_t tcp_idle_timeout_ns = 3'600'000'000'000;   ///< tcp_connection_timeout
-    int64_t tcp_reorder_timeout_ns = 60'000'000'000;   ///< tcp_reorder_timeout
+    size_t tcp_stream_buffer_max = 16384;             ///< per direction (sipcmbeat tcp_msg_buf_max)
+    size_t max_tcp_bytes = 64 << 20;                  ///< bytes buffered by all streams
+    int64_t tcp_idle_timeout_ns = 3'600'000'000'000;  ///< tcp_connection_timeout
+    int64_t tcp_reorder_timeout_ns = 60'000'000'000;  ///< tcp_reorder_timeout
 };
 
 /// Turns captured frames into SipPayloads: link layer → IP (with defragmentation) →
@@ -47,6 +48,10 @@ public:
 
     /// Decodes one frame; SipPayloads go to the sink before this returns.
     void decode(const capture::RawPacket& packet) noexcept;
+    /// One packet received by the HEP collector (a UDP datagram or a TCP frame): decoded,
+    /// checked against `hep_password`, and emitted like HEP found on the wire. `arrival`
+    /// is used when the packet carries no time.
+    void decodeHepPacket(std::span<const uint8_t> packet, core::TimestampNs arrival) noexcept;
     /// Packet clock moved (also called with wall time when live capture is idle): expires
     /// fragment trains and TCP streams.
     void advanceTime(core::TimestampNs now) noexcept;

@@ -12,7 +12,7 @@ namespace sipbeat::decode {
 
 /// One decoded HEP packet (reference/hep.md §1). Views point into the input buffer.
 struct HepPacket {
-    uint8_t version = 0;  ///< 1, 2 or 3
+    uint8_t version = 0;      ///< 1, 2 or 3
     uint8_t ip_protocol = 0;  ///< 17, 6, 132, or Kamailio's 22 for TLS/WS
     uint8_t proto_type = 1;   ///< chunk 0x000b: 1 = SIP
     IpAddress src;

@@ -25,20 +25,6 @@ bool keyLess(std::string_view a, std::string_view b) {
     return a.size() < b.size();
 }
 
-// Splits `key` into the parent segments and the leaf.
-size_t segmentCount(std::string_view key) {
-    return static_cast<size_t>(std::count(key.begin(), key.end(), '.')) + 1;
-}
-
-std::string_view segment(std::string_view key, size_t index) {
-    size_t start = 0;
-    for (size_t i = 0; i < index; ++i) {
-        start = key.find('.', start) + 1;
-    }
-    const size_t end = key.find('.', start);
-    return key.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-}
-
 void appendDouble(std::string& out, double d) {
     if (!std::isfinite(d)) {
         out.append("null");  // JSON has no NaN/Inf
@@ -97,6 +83,32 @@ void JsonEncoder::writeValue(const event::Field& f, std::string& out) const {
     }
 }
 
+const std::vector<uint32_t>& JsonEncoder::sortedOrder(std::span<const event::Field> fields) {
+    // Events of one kind carry the same keys in the same order, so the sorted order is
+    // computed once per key sequence and reused (FNV-1a over the keys identifies it).
+    uint64_t h = 1469598103934665603ULL;
+    for (const event::Field& f : fields) {
+        for (char c : f.key) {
+            h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ULL;
+        }
+        h = (h ^ 0xff) * 1099511628211ULL;
+    }
+    auto it = order_cache_.find(h);
+    if (it != order_cache_.end() && it->second.size() == fields.size()) {
+        return it->second;
+    }
+    if (order_cache_.size() >= kOrderCacheSize) {
+        order_cache_.clear();  // bounded: an unusual mix of events just recomputes
+    }
+    std::vector<uint32_t> order(fields.size());
+    for (uint32_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return keyLess(fields[a].key, fields[b].key); });
+    return order_cache_[h] = std::move(order);
+}
+
 void JsonEncoder::encode(const event::Document& doc, std::string& out) {
     out.clear();
     out.append("{\"@timestamp\":\"");
@@ -116,25 +128,16 @@ void JsonEncoder::encode(const event::Document& doc, std::string& out) {
     }
     out.push_back('}');
 
-    const auto& fields = doc.fields();
-    order_.resize(fields.size());
-    for (uint32_t i = 0; i < order_.size(); ++i) {
-        order_[i] = i;
-    }
-    auto less = [&](uint32_t a, uint32_t b) { return keyLess(fields[a].key, fields[b].key); };
-    // Builders usually add fields in order already; sort only when they did not.
-    if (!std::is_sorted(order_.begin(), order_.end(), less)) {
-        std::stable_sort(order_.begin(), order_.end(), less);
-    }
+    const auto fields = doc.fields();
+    const std::vector<uint32_t>& order = sortedOrder(fields);
 
     open_.clear();
     std::string_view last_leaf_path;
-    for (uint32_t idx : order_) {
+    for (uint32_t idx : order) {
         const event::Field& f = fields[idx];
         if (f.key.empty() || f.key == "@timestamp") {
             continue;
         }
-        const size_t nseg = segmentCount(f.key);
         // A value at a path that is a parent of an earlier value, or a duplicate.
         if (!last_leaf_path.empty() &&
             (f.key == last_leaf_path ||
@@ -143,30 +146,35 @@ void JsonEncoder::encode(const event::Document& doc, std::string& out) {
             ++conflicts_;
             continue;
         }
+        segs_.clear();
+        for (size_t start = 0;;) {
+            const size_t dot = f.key.find('.', start);
+            segs_.push_back(f.key.substr(start, dot == std::string_view::npos ? dot : dot - start));
+            if (dot == std::string_view::npos) {
+                break;
+            }
+            start = dot + 1;
+        }
+        const size_t nseg = segs_.size();
         // Close the objects that this key does not share.
         size_t common = 0;
-        while (common < open_.size() && common + 1 < nseg &&
-               open_[common] == segment(f.key, common)) {
+        while (common < open_.size() && common + 1 < nseg && open_[common] == segs_[common]) {
             ++common;
         }
-        const bool closed_any = open_.size() > common;
         while (open_.size() > common) {
             out.push_back('}');
             open_.pop_back();
         }
         // Comma unless this is the first member of a just-opened object.
-        (void)closed_any;
-        const char prev = out.back();
-        if (prev != '{') {
+        if (out.back() != '{') {
             out.push_back(',');
         }
-        for (size_t s = common; s + 1 < nseg; ++s) {
-            const std::string_view seg = segment(f.key, s);
-            core::appendJsonString(out, seg);
+        for (size_t seg = common; seg + 1 < nseg; ++seg) {
+            core::appendJsonString(out, segs_[seg]);
             out.append(":{");
-            open_.push_back(seg);
+            open_.push_back(segs_[seg]);
         }
-        core::appendJsonString(out, segment(f.key, nseg - 1));
+        core::appendJsonString(out, segs_[nseg - 1]);
         out.push_back(':');
         writeValue(f, out);
         last_leaf_path = f.key;

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "beat/core/clock.h"
@@ -33,11 +35,15 @@ public:
     uint64_t conflicts() const { return conflicts_; }
 
 private:
+    static constexpr size_t kOrderCacheSize = 256;
+
     void writeValue(const event::Field& f, std::string& out) const;
+    const std::vector<uint32_t>& sortedOrder(std::span<const event::Field> fields);
 
     JsonOptions options_;
-    std::vector<uint32_t> order_;
+    std::unordered_map<uint64_t, std::vector<uint32_t>> order_cache_;
     std::vector<std::string_view> open_;
+    std::vector<std::string_view> segs_;
     uint64_t conflicts_ = 0;
 };
 

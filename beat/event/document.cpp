@@ -59,6 +59,42 @@ Field& Document::slot(std::vector<Field>& list, size_t& used, std::string_view k
     return f;
 }
 
+Field& Document::appendSlot(std::string_view key, bool copy_key) {
+    if (used_ == fields_.size()) {
+        fields_.emplace_back();
+    }
+    Field& f = fields_[used_++];
+    f.key = copy_key ? intern(key) : key;
+    f.list.clear();
+    f.ints.clear();
+    return f;
+}
+
+void Document::addString(std::string_view key, std::string_view v, bool copy_key) {
+    const std::string_view copy = intern(v);
+    Field& f = appendSlot(key, copy_key);
+    f.kind = ValueKind::String;
+    f.s = copy;
+}
+
+void Document::addInt(std::string_view key, int64_t v) {
+    Field& f = appendSlot(key, false);
+    f.kind = ValueKind::Int;
+    f.i = v;
+}
+
+void Document::addUint(std::string_view key, uint64_t v) {
+    Field& f = appendSlot(key, false);
+    f.kind = ValueKind::Uint;
+    f.u = v;
+}
+
+void Document::addBool(std::string_view key, bool v) {
+    Field& f = appendSlot(key, false);
+    f.kind = ValueKind::Bool;
+    f.b = v;
+}
+
 Field* Document::find(std::string_view key) {
     for (size_t i = 0; i < used_; ++i) {
         if (fields_[i].key == key) {

@@ -62,6 +62,14 @@ public:
     /// Appends a lower-cased copy to a string list.
     void appendToListLower(std::string_view key, std::string_view v);
 
+    // Builders that set each key once use these: no search for an existing field, and the
+    // key is not copied unless `copy_key` (keys are normally the generated fields::k*
+    // constants, which outlive every document). Values are copied into the arena.
+    void addString(std::string_view key, std::string_view v, bool copy_key = false);
+    void addInt(std::string_view key, int64_t v);
+    void addUint(std::string_view key, uint64_t v);
+    void addBool(std::string_view key, bool v);
+
     /// `@metadata.<key>` entries (not indexed; outputs read them).
     void setMeta(std::string_view key, std::string_view v);
 
@@ -78,6 +86,7 @@ public:
 
 private:
     Field& slot(std::vector<Field>& list, size_t& used, std::string_view key);
+    Field& appendSlot(std::string_view key, bool copy_key);
     Field* find(std::string_view key);
     std::string_view internLower(std::string_view s);
 

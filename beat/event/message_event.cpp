@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "beat/event/message_event.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <cstring>
+#include <memory>
+
+#include <openssl/evp.h>
 
 #include "field_names.h"
 
@@ -24,7 +25,7 @@ std::string& scratch() {
 void setIp(Document& doc, std::string_view key, const decode::IpAddress& ip) {
     std::string& s = scratch();
     ip.appendText(s);
-    doc.setString(key, s);
+    doc.addString(key, s);
 }
 
 void addRelatedIp(Document& doc, const decode::IpAddress& ip) {
@@ -51,29 +52,29 @@ void addRelatedUnique(Document& doc, std::string_view key, std::string_view valu
 
 void setNetwork(const decode::SipPayload& p, Document& doc) {
     setIp(doc, kSourceIp, p.src);
-    doc.setInt(kSourcePort, p.src_port);
+    doc.addInt(kSourcePort, p.src_port);
     setIp(doc, kDestinationIp, p.dst);
-    doc.setInt(kDestinationPort, p.dst_port);
+    doc.addInt(kDestinationPort, p.dst_port);
     // Packetbeat copies source/destination to client/server for every SIP message.
     setIp(doc, kClientIp, p.src);
-    doc.setInt(kClientPort, p.src_port);
+    doc.addInt(kClientPort, p.src_port);
     setIp(doc, kServerIp, p.dst);
-    doc.setInt(kServerPort, p.dst_port);
-    doc.setString(kNetworkTransport, decode::transportName(p.transport));
-    doc.setString(kNetworkType, p.src.family == 6 ? "ipv6" : "ipv4");
+    doc.addInt(kServerPort, p.dst_port);
+    doc.addString(kNetworkTransport, decode::transportName(p.transport));
+    doc.addString(kNetworkType, p.src.family == 6 ? "ipv6" : "ipv4");
     const uint8_t iana = decode::ianaNumber(p.transport);
     // Packetbeat writes the number as a string, and always "17"; ours follows the transport.
-    doc.setString(kNetworkIanaNumber, iana == 17 ? "17" : iana == 6 ? "6" : "132");
+    doc.addString(kNetworkIanaNumber, iana == 17 ? "17" : iana == 6 ? "6" : "132");
     std::string& s = scratch();
     appendCommunityId(s, p.src, p.src_port, p.dst, p.dst_port, iana);
-    doc.setString(kNetworkCommunityId, s);
+    doc.addString(kNetworkCommunityId, s);
     addRelatedIp(doc, p.src);
     if (!(p.dst == p.src)) {
         addRelatedIp(doc, p.dst);
     }
-    doc.setString(kSipbeatVia, p.via_hep ? "hep" : "wire");
+    doc.addString(kSipbeatVia, p.via_hep ? "hep" : "wire");
     if (p.via_hep) {
-        doc.setUint(kSipbeatHepCaptureId, p.hep_capture_id);
+        doc.addUint(kSipbeatHepCaptureId, p.hep_capture_id);
     }
 }
 
@@ -84,21 +85,21 @@ void setUri(Document& doc, std::string_view prefix, const sip::Uri& uri) {
         key.append(leaf);
         return key;
     };
-    doc.setString(k(".original"), uri.original);
+    doc.addString(k(".original"), uri.original, true);
     if (!uri.scheme.empty()) {
-        doc.setString(k(".scheme"), uri.scheme);
+        doc.addString(k(".scheme"), uri.scheme, true);
     }
     // Packetbeat leaves the user out when it is "-" (anonymous) or blank.
     if (!uri.user.empty() && uri.user != "-" && uri.user != " ") {
-        doc.setString(k(".username"), uri.user);
+        doc.addString(k(".username"), uri.user, true);
         addRelatedUnique(doc, kRelatedUser, uri.user);
     }
     if (!uri.host.empty()) {
-        doc.setString(k(".host"), uri.host);
+        doc.addString(k(".host"), uri.host, true);
         addRelatedUnique(doc, kRelatedHosts, uri.host);
     }
     if (uri.has_port) {
-        doc.setInt(k(".port"), uri.port);
+        doc.setInt(k(".port"), uri.port);  // copies the key
     }
 }
 
@@ -106,11 +107,11 @@ void setNameAddr(Document& doc, std::string_view prefix, const sip::NameAddr& na
     thread_local std::string key;
     if (!na.display.empty()) {
         key.assign(prefix).append(".display_info");
-        doc.setString(key, na.display);
+        doc.addString(key, na.display, true);
     }
     if (!na.tag.empty()) {
         key.assign(prefix).append(".tag");
-        doc.setString(key, na.tag);
+        doc.addString(key, na.tag, true);
     }
     key.assign(prefix).append(".uri");
     setUri(doc, key, na.uri);
@@ -118,30 +119,30 @@ void setNameAddr(Document& doc, std::string_view prefix, const sip::NameAddr& na
 
 void setSdp(const sip::Sdp& sdp, Document& doc) {
     if (!sdp.version.empty()) {
-        doc.setString(kSipSdpVersion, sdp.version);
+        doc.addString(kSipSdpVersion, sdp.version);
     }
     if (!sdp.origin_username.empty()) {
-        doc.setString(kSipSdpOwnerUsername, sdp.origin_username);
+        doc.addString(kSipSdpOwnerUsername, sdp.origin_username);
         addRelatedUnique(doc, kRelatedUser, sdp.origin_username);
     }
     if (!sdp.origin_session_id.empty()) {
-        doc.setString(kSipSdpOwnerSessionId, sdp.origin_session_id);
+        doc.addString(kSipSdpOwnerSessionId, sdp.origin_session_id);
     }
     if (!sdp.origin_version.empty()) {
-        doc.setString(kSipSdpOwnerVersion, sdp.origin_version);
+        doc.addString(kSipSdpOwnerVersion, sdp.origin_version);
     }
     if (!sdp.origin_address.empty()) {
-        doc.setString(kSipSdpOwnerIp, sdp.origin_address);
+        doc.addString(kSipSdpOwnerIp, sdp.origin_address);
         addRelatedUnique(doc, kRelatedIp, sdp.origin_address);
     }
     if (!sdp.session_name.empty()) {
-        doc.setString(kSipSdpSessionName, sdp.session_name);
+        doc.addString(kSipSdpSessionName, sdp.session_name);
     }
     if (!sdp.connection_info.empty()) {
-        doc.setString(kSipSdpConnectionInfo, sdp.connection_info);
+        doc.addString(kSipSdpConnectionInfo, sdp.connection_info);
     }
     if (!sdp.connection_address.empty()) {
-        doc.setString(kSipSdpConnectionAddress, sdp.connection_address);
+        doc.addString(kSipSdpConnectionAddress, sdp.connection_address);
         addRelatedUnique(doc, kRelatedHosts, sdp.connection_address);
     }
     // One value per m= line in each list: Elasticsearch flattens arrays of objects into
@@ -162,7 +163,7 @@ void setSdp(const sip::Sdp& sdp, Document& doc) {
             doc.appendToList(kSipSdpMediaCodecs, m.codecs[c]);
         }
     }
-    doc.setString(kSipSdpBodyOriginal, sdp.body);
+    doc.addString(kSipSdpBodyOriginal, sdp.body);
 }
 
 void appendTimestampNs(std::string& out, core::TimestampNs t) {
@@ -204,9 +205,16 @@ void appendCommunityId(std::string& out, const decode::IpAddress& src, uint16_t 
     buf[n++] = static_cast<uint8_t>(pa & 0xff);
     buf[n++] = static_cast<uint8_t>(pb >> 8);
     buf[n++] = static_cast<uint8_t>(pb & 0xff);
+    // OpenSSL 3 looks the algorithm up on every EVP_Digest(EVP_sha1()); fetch it once and
+    // reuse one context per thread (this runs for every message event).
+    static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+    thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                             &EVP_MD_CTX_free);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
-    EVP_Digest(buf.data(), n, digest, &dlen, EVP_sha1(), nullptr);
+    EVP_DigestInit_ex2(ctx.get(), sha1, nullptr);
+    EVP_DigestUpdate(ctx.get(), buf.data(), n);
+    EVP_DigestFinal_ex(ctx.get(), digest, &dlen);
     unsigned char b64[64];
     const int blen = EVP_EncodeBlock(b64, digest, static_cast<int>(dlen));
     out.append("1:");
@@ -217,16 +225,16 @@ void buildMessageEvent(const decode::SipPayload& p, const sip::Message& msg,
                        const MessageEventOptions& options, Document& doc) {
     doc.clear();
     doc.timestamp = p.timestamp;
-    doc.setString(kType, "sip");
+    doc.addString(kType, "sip");
     const bool request = msg.isRequest();
     const int code = msg.statusCode();
-    doc.setString(kStatus, !request && code >= 400 ? "Error" : "OK");
+    doc.addString(kStatus, !request && code >= 400 ? "Error" : "OK");
     setNetwork(p, doc);
-    doc.setString(kNetworkProtocol, "sip");
-    doc.setString(kNetworkApplication, "sip");
+    doc.addString(kNetworkProtocol, "sip");
+    doc.addString(kNetworkApplication, "sip");
 
     // event.*
-    doc.setString(kEventKind, "event");
+    doc.addString(kEventKind, "event");
     sip::Credentials cred;
     const bool has_auth = options.parse_authorization && msg.credentials(cred);
     doc.appendToList(kEventCategory, "network");
@@ -236,8 +244,8 @@ void buildMessageEvent(const decode::SipPayload& p, const sip::Message& msg,
     }
     doc.appendToList(kEventType, "info");
     doc.appendToList(kEventType, "protocol");
-    doc.setString(kEventDataset, "sip");
-    doc.setString(kEventModule, "sip");
+    doc.addString(kEventDataset, "sip");
+    doc.addString(kEventModule, "sip");
     {
         std::string& s = scratch();
         s.append("sip-");
@@ -245,59 +253,59 @@ void buildMessageEvent(const decode::SipPayload& p, const sip::Message& msg,
         for (char c : method) {
             s.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
         }
-        doc.setString(kEventAction, s);
+        doc.addString(kEventAction, s);
     }
-    doc.setUint(kEventSequence, msg.cseq().number);
+    doc.addUint(kEventSequence, msg.cseq().number);
     {
         std::string& s = scratch();
         core::appendRfc3339(s, p.timestamp, core::Precision::Nanosecond);
-        doc.setString(kEventStart, s);
-        doc.setString(kEventEnd, s);
+        doc.addString(kEventStart, s);
+        doc.addString(kEventEnd, s);
     }
-    doc.setInt(kEventDuration, 0);
+    doc.addInt(kEventDuration, 0);
     if (!request) {
         if (code >= 200 && code < 300) {
-            doc.setString(kEventOutcome, "success");
+            doc.addString(kEventOutcome, "success");
         } else if (code >= 300) {
-            doc.setString(kEventOutcome, "failure");
+            doc.addString(kEventOutcome, "failure");
         }
         if (!msg.reason().empty()) {
-            doc.setString(kEventReason, msg.reason());
+            doc.addString(kEventReason, msg.reason());
         }
     }
     if (options.keep_original) {
-        doc.setString(kEventOriginal, msg.raw());
+        doc.addString(kEventOriginal, msg.raw());
     }
 
     // sip.*
     {
         std::string& s = scratch();
         appendTimestampNs(s, p.timestamp);
-        doc.setString(kSipTimestamp, s);
+        doc.addString(kSipTimestamp, s);
     }
-    doc.setString(kSipType, request ? "request" : "response");
+    doc.addString(kSipType, request ? "request" : "response");
     if (request) {
-        doc.setString(kSipMethod, msg.methodName());
+        doc.addString(kSipMethod, msg.methodName());
         sip::Uri ruri;
         if (sip::parseUri(msg.requestUri(), ruri)) {
             setUri(doc, "sip.uri", ruri);
         } else {
-            doc.setString(kSipUriOriginal, msg.requestUri());
+            doc.addString(kSipUriOriginal, msg.requestUri());
         }
-        doc.setString(kUrlOriginal, msg.requestUri());
+        doc.addString(kUrlOriginal, msg.requestUri());
     } else {
-        doc.setInt(kSipCode, code);
-        doc.setString(kSipStatus, msg.reason());
+        doc.addInt(kSipCode, code);
+        doc.addString(kSipStatus, msg.reason());
     }
-    doc.setString(kSipVersion, msg.version());
-    doc.setString(kSipCallId, msg.callId());
-    doc.setUint(kSipCseqCode, msg.cseq().number);
-    doc.setString(kSipCseqMethod, msg.cseq().method);
+    doc.addString(kSipVersion, msg.version());
+    doc.addString(kSipCallId, msg.callId());
+    doc.addUint(kSipCseqCode, msg.cseq().number);
+    doc.addString(kSipCseqMethod, msg.cseq().method);
     if (const int64_t mf = msg.maxForwards(); mf >= 0) {
-        doc.setInt(kSipMaxForwards, mf);
+        doc.addInt(kSipMaxForwards, mf);
     }
     if (msg.contentLength() >= 0) {
-        doc.setInt(kSipContentLength, msg.contentLength());
+        doc.addInt(kSipContentLength, msg.contentLength());
     }
     for (const sip::Header& h : msg.headers()) {
         switch (h.type) {
@@ -305,8 +313,10 @@ void buildMessageEvent(const decode::SipPayload& p, const sip::Message& msg,
                 doc.setStringLower(kSipContentType, h.value);
                 break;
             case sip::HeaderType::UserAgent:
-                doc.setString(kSipUserAgentOriginal, h.value);
-                doc.setString(kUserAgentOriginal, h.value);
+                if (doc.get(kSipUserAgentOriginal) == nullptr) {  // the first one
+                    doc.addString(kSipUserAgentOriginal, h.value);
+                    doc.addString(kUserAgentOriginal, h.value);
+                }
                 break;
             case sip::HeaderType::Accept:
                 if (doc.get(kSipAccept) == nullptr) {
@@ -365,7 +375,7 @@ void buildMessageEvent(const decode::SipPayload& p, const sip::Message& msg,
     if (msg.contacts(contact) > 0) {
         const sip::Contact& c = contact[0];
         if (c.star) {
-            doc.setString(kSipContactUriOriginal, "*");
+            doc.addString(kSipContactUriOriginal, "*");
         } else {
             setNameAddr(doc, "sip.contact", c.addr);
             std::string_view v;
@@ -373,36 +383,36 @@ void buildMessageEvent(const decode::SipPayload& p, const sip::Message& msg,
                 doc.setStringLower(kSipContactTransport, v);
             }
             if (c.addr.uri.param("line", v) && !v.empty()) {
-                doc.setString(kSipContactLine, v);
+                doc.addString(kSipContactLine, v);
             }
         }
         if (c.expires >= 0) {
-            doc.setInt(kSipContactExpires, c.expires);
+            doc.addInt(kSipContactExpires, c.expires);
         }
         if (c.q >= 0) {
             doc.setDouble(kSipContactQ, c.q);
         }
     }
     if (has_auth) {
-        doc.setString(kSipAuthScheme, cred.scheme);
+        doc.addString(kSipAuthScheme, cred.scheme);
         if (!cred.realm.empty()) {
-            doc.setString(kSipAuthRealm, cred.realm);
+            doc.addString(kSipAuthRealm, cred.realm);
         }
         sip::Uri auri;
         if (!cred.uri.empty() && sip::parseUri(cred.uri, auri)) {
-            doc.setString(kSipAuthUriOriginal, auri.original);
+            doc.addString(kSipAuthUriOriginal, auri.original);
             if (!auri.scheme.empty()) {
-                doc.setString(kSipAuthUriScheme, auri.scheme);
+                doc.addString(kSipAuthUriScheme, auri.scheme);
             }
             if (!auri.host.empty()) {
-                doc.setString(kSipAuthUriHost, auri.host);
+                doc.addString(kSipAuthUriHost, auri.host);
             }
             if (auri.has_port) {
-                doc.setInt(kSipAuthUriPort, auri.port);
+                doc.addInt(kSipAuthUriPort, auri.port);
             }
         }
         if (!cred.username.empty()) {
-            doc.setString(kUserName, cred.username);
+            doc.addString(kUserName, cred.username);
             addRelatedUnique(doc, kRelatedUser, cred.username);
         }
     }
@@ -415,43 +425,43 @@ void buildMessageEvent(const decode::SipPayload& p, const sip::Message& msg,
 void buildProbeEvent(const decode::SipPayload& p, Document& doc) {
     doc.clear();
     doc.timestamp = p.timestamp;
-    doc.setString(kType, "msg-probe");
-    doc.setString(kSipCallId, "");
+    doc.addString(kType, "msg-probe");
+    doc.addString(kSipCallId, "");
     setNetwork(p, doc);
-    doc.setString(kClientTransport, decode::transportName(p.transport));
-    doc.setString(kNetworkProtocol, "sip");
-    doc.setString(kEventKind, "event");
+    doc.addString(kClientTransport, decode::transportName(p.transport));
+    doc.addString(kNetworkProtocol, "sip");
+    doc.addString(kEventKind, "event");
     doc.appendToList(kEventCategory, "network");
     doc.appendToList(kEventType, "info");
-    doc.setString(kEventAction, "msg-probe");
-    doc.setString(kEventModule, "sip");
-    doc.setString(kEventDataset, "sip.calls");
+    doc.addString(kEventAction, "msg-probe");
+    doc.addString(kEventModule, "sip");
+    doc.addString(kEventDataset, "sip.calls");
 }
 
 void buildParseErrorEvent(const decode::SipPayload& p, const sip::Message& partial,
                           sip::ParseError error, Document& doc) {
     doc.clear();
     doc.timestamp = p.timestamp;
-    doc.setString(kType, "parse-error");
-    doc.setString(kSipCallId, partial.callId());
+    doc.addString(kType, "parse-error");
+    doc.addString(kSipCallId, partial.callId());
     setNetwork(p, doc);
-    doc.setString(kClientTransport, decode::transportName(p.transport));
-    doc.setString(kNetworkProtocol, "sip");
-    doc.setString(kEventKind, "event");
+    doc.addString(kClientTransport, decode::transportName(p.transport));
+    doc.addString(kNetworkProtocol, "sip");
+    doc.addString(kEventKind, "event");
     doc.appendToList(kEventCategory, "network");
     doc.appendToList(kEventType, "error");
-    doc.setString(kEventAction, "parse-error");
-    doc.setString(kEventModule, "sip");
-    doc.setString(kEventDataset, "sip.calls");
-    doc.setString(kEventOutcome, "failure");
-    doc.setString(kEventReason, sip::parseErrorName(error));
+    doc.addString(kEventAction, "parse-error");
+    doc.addString(kEventModule, "sip");
+    doc.addString(kEventDataset, "sip.calls");
+    doc.addString(kEventOutcome, "failure");
+    doc.addString(kEventReason, sip::parseErrorName(error));
     // sipcmbeat: the first min(60, parsed-OK offset) bytes, or the reason when nothing
     // parsed (e.g. "missing Content-Length").
     const size_t n = std::min<size_t>(60, std::min(partial.errorOffset(), p.bytes.size()));
     if (n > 0) {
-        doc.setString(kErrInfo, p.bytes.substr(0, n));
+        doc.addString(kErrInfo, p.bytes.substr(0, n));
     } else {
-        doc.setString(kErrInfo, sip::parseErrorName(error));
+        doc.addString(kErrInfo, sip::parseErrorName(error));
     }
 }
 

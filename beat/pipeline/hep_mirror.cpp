@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -14,6 +13,8 @@
 #include <cstring>
 
 #include "beat/core/logging.h"
+
+#include <netdb.h>
 
 namespace sipbeat::pipeline {
 
@@ -142,6 +143,8 @@ void HepMirror::pump(Target& t) {
             return;
         }
         errors_->add();
+        kLog.warn("HEP mirror to " + t.spec + ": " + std::strerror(errno) +
+                  "; reconnecting in a second");
         t.connected = false;
         if (t.backlog_off != 0) {
             // Part of a frame went out; the collector resyncs on the next connection.

@@ -66,7 +66,11 @@ bool Publisher::publish(event::Document& doc, std::string key) {
     doc.setString(fields::kHostName, info_.name);
 
     encode::EncodedEvent ev;
+    // The string moves into the queue, so each event needs its own buffer: size it once
+    // from the previous event instead of growing it several times.
+    ev.json.reserve(last_size_ + 256);
     encoder_.encode(doc, ev.json);
+    last_size_ = ev.json.size();
     ev.timestamp = doc.timestamp;
     ev.key = std::move(key);
     return pipeline_.publish(std::move(ev));

@@ -44,6 +44,7 @@ private:
     BeatInfo info_;
     ProcessingSettings settings_;
     encode::JsonEncoder encoder_;
+    size_t last_size_ = 1024;
 };
 
 }  // namespace sipbeat::pipeline

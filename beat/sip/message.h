@@ -63,6 +63,10 @@ enum class HeaderType : uint8_t {
     Count
 };
 HeaderType headerTypeFromName(std::string_view name) noexcept;
+/// The full name of a compact header name (RFC 3261 §7.3.3 and the IANA "Header Fields"
+/// registry: "s" -> "Subject", "o" -> "Event", "x" -> "Session-Expires", ...), so headers
+/// that stay Other can still be recognised; any other name is returned unchanged.
+std::string_view canonicalHeaderName(std::string_view name) noexcept;
 
 /// One header line. `value` is the raw value with leading/trailing whitespace removed; a
 /// folded value (RFC 3261 §7.3.1) still contains its CRLF + whitespace, which every value
@@ -79,7 +83,7 @@ struct Uri {
     std::string_view scheme;    ///< "sip", "sips", "tel" (as written)
     std::string_view user;      ///< may contain %-escapes as written
     std::string_view password;
-    std::string_view host;      ///< IPv6 references keep their brackets
+    std::string_view host;  ///< IPv6 references keep their brackets
     uint16_t port = 0;
     bool has_port = false;
     std::string_view params;   ///< after the first ';' up to '?' (without the ';')
@@ -94,8 +98,8 @@ bool parseUri(std::string_view text, Uri& out) noexcept;
 struct NameAddr {
     std::string_view display;  ///< unquoted display name (quotes removed, escapes kept)
     Uri uri;
-    std::string_view params;   ///< header params after the URI (without the first ';')
-    std::string_view tag;      ///< the `tag` param
+    std::string_view params;  ///< header params after the URI (without the first ';')
+    std::string_view tag;     ///< the `tag` param
     bool param(std::string_view name, std::string_view& value) const noexcept;
 };
 bool parseNameAddr(std::string_view text, NameAddr& out) noexcept;
@@ -108,7 +112,7 @@ struct Via {
     uint16_t port = 0;
     std::string_view branch;
     std::string_view received;
-    std::string_view rport;      ///< empty value when present without value
+    std::string_view rport;  ///< empty value when present without value
     bool has_rport = false;
 };
 
@@ -137,13 +141,13 @@ struct Challenge {
 
 /// One SDP media description (RFC 4566 §5.14) with what the events report.
 struct SdpMedia {
-    std::string_view media;      ///< audio, video, ...
+    std::string_view media;  ///< audio, video, ...
     uint16_t port = 0;
     uint16_t port_count = 1;
-    std::string_view protocol;   ///< RTP/AVP, ...
-    std::string_view formats;    ///< "0 8 101" as written
+    std::string_view protocol;            ///< RTP/AVP, ...
+    std::string_view formats;             ///< "0 8 101" as written
     std::string_view connection_address;  ///< media-level c=, else the session one
-    std::string_view direction;  ///< sendrecv/sendonly/recvonly/inactive, empty if absent
+    std::string_view direction;           ///< sendrecv/sendonly/recvonly/inactive, empty if absent
     static constexpr size_t kMaxCodecs = 8;
     std::array<std::string_view, kMaxCodecs> codecs{};  ///< rtpmap encoding names, in order
     size_t codec_count = 0;
@@ -172,15 +176,14 @@ enum class ParseError : uint8_t {
     BadStatusCode,
     BadHeaderLine,
     TooManyHeaders,
-    NoHeaderEnd,       ///< no empty line ending the headers
+    NoHeaderEnd,  ///< no empty line ending the headers
     BadContentLength,
-    TruncatedBody,     ///< Content-Length larger than the data (stream transports)
+    TruncatedBody,  ///< Content-Length larger than the data (stream transports)
     MissingCallId,
     MissingCSeq,
     BadCSeq,
     MissingFrom,
     MissingTo,
-    MissingVia,
     Count
 };
 std::string_view parseErrorName(ParseError e) noexcept;  ///< e.g. "missing Call-ID"
@@ -203,7 +206,7 @@ public:
     static constexpr size_t kMaxHeaders = 128;
 
     bool isRequest() const noexcept { return is_request_; }
-    Method method() const noexcept { return method_; }        ///< requests
+    Method method() const noexcept { return method_; }  ///< requests
     std::string_view methodName() const noexcept { return method_name_; }
     std::string_view requestUri() const noexcept { return request_uri_; }
     int statusCode() const noexcept { return status_code_; }  ///< responses

@@ -161,7 +161,7 @@ class Validation(SipbeatTestCase):
         self.assertEqual(
             r.stderr.strip(),
             f"Exiting: unknown config key 'output.file.rotate_every_kbb' (source:'{path}', "
-            "line 4); did you mean 'output.file.rotate_every_kb'?")
+            "line 6); did you mean 'output.file.rotate_every_kb'?")
 
     def test_wrong_type_and_out_of_range_are_named(self):
         path = self.write_config("sipbeat.yml", self.file_output("  number_of_files: lots\n"))

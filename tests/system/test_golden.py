@@ -8,6 +8,7 @@ committed (style-anchors §4.5)."""
 
 import json
 import os
+import shutil
 import unittest
 
 from harness import SOURCE_DIR, SipbeatTestCase, read
@@ -36,9 +37,10 @@ def golden_name(capture):
 
 class Golden(SipbeatTestCase):
     def events_of(self, capture):
+        shutil.rmtree(os.path.join(self.home, "data", "events"), ignore_errors=True)
         self.write_config("sipbeat.yml",
                           "sipbeat.event_types_blst: []\n"
-                          "output.file: {path: ${path.data}/events}\n")
+                          "output.file: {path: \"${path.data}/events\"}\n")
         r = self.run_beat("-I", os.path.join(CORPUS, capture))
         self.assertExitsWith(r, 0)
         events = []

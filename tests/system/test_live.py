@@ -65,7 +65,7 @@ class LiveCaptureWithSipp(SipbeatTestCase):
                           f"sipbeat.iface: lo\nsipbeat.ports: [{self.UAS_PORT}, {self.UAC_PORT}]\n"
                           "sipbeat.event_types_blst: []\nsipbeat.max_blocked_timeout: 50ms\n"
                           "queue.mem.flush.timeout: 10ms\n"
-                          "output.file: {path: ${path.data}/events}\n")
+                          "output.file: {path: \"${path.data}/events\"}\n")
         self.log = os.path.join(self.home, "sipbeat.log")
         proc = subprocess.Popen([os.environ["SIPBEAT_BIN"], "--path.home", self.home, "-e"],
                                 stdout=subprocess.DEVNULL, stderr=open(self.log, "w"),
@@ -95,7 +95,7 @@ class LiveCaptureWithSipp(SipbeatTestCase):
             timeout=PEER_TIMEOUT)
         self.assertEqual(uac.returncode, 0, "SIPp UAC failed")
         uas.wait(timeout=PEER_TIMEOUT)
-        screens = [os.path.join(work, f) for f in os.listdir(work) if f.endswith(".screen")]
+        screens = [os.path.join(work, f) for f in os.listdir(work) if f.endswith("_screen.log")]
         uac_screen = next(s for s in screens if "uac" in os.path.basename(s))
         return sipp_counts(uac_screen)
 
@@ -136,7 +136,7 @@ class KamailioHep(SipbeatTestCase):
                 self.skipTest(f"port {port} is in use")
         self.write_config("sipbeat.yml",
                           "sipbeat.hep.listen_udp: 127.0.0.1:9060\nsipbeat.event_types_blst: []\n"
-                          "queue.mem.flush.timeout: 10ms\noutput.file: {path: ${path.data}/events}\n")
+                          "queue.mem.flush.timeout: 10ms\noutput.file: {path: \"${path.data}/events\"}\n")
         log = os.path.join(self.home, "sipbeat.log")
         beat = subprocess.Popen([os.environ["SIPBEAT_BIN"], "--path.home", self.home, "-e"],
                                 stdout=subprocess.DEVNULL, stderr=open(log, "w"),
@@ -180,7 +180,7 @@ class HepReplayAndMirror(SipbeatTestCase):
         self.write_config("collector.yml",
                           f"sipbeat.hep.{listen}\nsipbeat.event_types_blst: []\n"
                           "queue.mem.flush.timeout: 10ms\n"
-                          "output.file: {path: ${path.data}/collected}\n")
+                          "output.file: {path: \"${path.data}/collected\"}\n")
         log = os.path.join(self.home, "collector.log")
         proc = subprocess.Popen([os.environ["SIPBEAT_BIN"], "--path.home", self.home,
                                  "--path.data", os.path.join(self.home, "cdata"),
@@ -212,7 +212,7 @@ class HepReplayAndMirror(SipbeatTestCase):
                           f"sipbeat.hep_mirror.hosts: ['tcp://127.0.0.1:{port}']\n"
                           "sipbeat.hep_mirror.capture_id: 4242\n"
                           "sipbeat.event_types_blst: []\n"
-                          "output.file: {path: ${path.data}/events}\n")
+                          "output.file: {path: \"${path.data}/events\"}\n")
         r = self.run_beat("-I", os.path.join(PCAP_DIR, "lab-mixed-tcp.pcap"), "-e")
         self.assertExitsWith(r, 0)
         wire = [e for e in self.events() if e["type"] == "sip" and e["sipbeat"]["via"] == "wire"]
@@ -236,7 +236,7 @@ class HepReplayAndMirror(SipbeatTestCase):
                        timeout=PEER_TIMEOUT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        check=True, env=dict(os.environ, HOME=self.home))
         self.write_config("sipbeat.yml", "sipbeat.event_types_blst: []\n"
-                          "output.file: {path: ${path.data}/events}\n")
+                          "output.file: {path: \"${path.data}/events\"}\n")
         self.assertExitsWith(self.run_beat("-I", pcap), 0)
         wire = [e for e in self.events() if e["type"] == "sip" and e["sipbeat"]["via"] == "wire"]
         self.wait_for(lambda: len(self.collected()) >= len(wire), "sngrep's HEP3 packets", 30)
