@@ -53,6 +53,10 @@ def sipp_counts(screen_path):
     return +counts
 
 
+NO_LAB = f"{LAB} not found: the shared lab (SIPp scenarios, Kamailio config) is not beside the repository"
+
+
+@unittest.skipUnless(os.path.isdir(LAB), NO_LAB)
 @unittest.skipUnless(os.geteuid() == 0, "live capture needs root (CAP_NET_RAW)")
 @unittest.skipUnless(shutil.which("sipp"), "SIPp (sip-tester) is not installed")
 class LiveCaptureWithSipp(SipbeatTestCase):
@@ -121,6 +125,7 @@ class LiveCaptureWithSipp(SipbeatTestCase):
         self.check("tcp", ["-t", "t1"])
 
 
+@unittest.skipUnless(os.path.isdir(LAB), NO_LAB)
 @unittest.skipUnless(shutil.which("kamailio"), "Kamailio is not installed")
 @unittest.skipUnless(shutil.which("sipp"), "SIPp (sip-tester) is not installed")
 class KamailioHep(SipbeatTestCase):
