@@ -375,6 +375,8 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
                 live.bpf = capture::buildBpf(sip_ports, extra);
             }
             live.buffer_kb = static_cast<int>(cfg.getInt("sipbeat.pcap_buf_kb"));
+            live.snaplen = static_cast<int>(cfg.getInt("sipbeat.snaplen"));
+            live.promiscuous = cfg.getBool("sipbeat.promiscuous");
             live.idle_timeout_ns = cfg.getDurationNs("sipbeat.max_blocked_timeout");
             st = capture::captureLive(live, job, metrics, stop);
             job.finish();

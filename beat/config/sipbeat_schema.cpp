@@ -32,6 +32,9 @@ Spec sipbeatSectionSchema() {
         {"replay_scale", floating(0, 0)},
         {"run_forever", boolean(false)},
         {"iface", string("")},
+        // packetbeat's interfaces.snaplen; sipcmbeat captures promiscuously, always.
+        {"snaplen", integer(65535, 64, 262144)},
+        {"promiscuous", boolean(true)},
         {"pcap_buf_kb", uintKey(0)},
         {"bpf", string("")},
         // SPEC §2: VXLAN's standard port is decapsulated by default (sipcmbeat: none).

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Authorization / Proxy-Authorization credentials and WWW-/Proxy-Authenticate challenges
 // (RFC 3261 §20.7, §20.27, §20.28, §20.44, §25.1; Digest params from RFC 2617 §3.2).
+#include <span>
+
 #include "beat/sip/lex.h"
 #include "beat/sip/message.h"
 
@@ -29,9 +31,37 @@ const Header* firstOf(const Message& m, HeaderType a, HeaderType b) noexcept {
 
 }  // namespace
 
+namespace {
+
+struct ParamSlot {
+    std::string_view name;
+    std::string_view* field;
+};
+
+// Fills the fields named in `slots` from comma-separated auth-params (RFC 3261 §25.1
+// digest-cln / digest-response); the first occurrence of a parameter wins, unknown ones are
+// skipped.
+void fillAuthParams(std::string_view params, std::span<const ParamSlot> slots) noexcept {
+    lex::ParamList list(params, ',');
+    std::string_view name;
+    std::string_view value;
+    bool has_value = false;
+    while (list.next(name, value, has_value)) {
+        for (const ParamSlot& slot : slots) {
+            if (lex::iequals(name, slot.name)) {
+                if (slot.field->empty()) {
+                    *slot.field = value;
+                }
+                break;
+            }
+        }
+    }
+}
+
+}  // namespace
+
 bool Message::credentials(Credentials& out) const noexcept {
-    out.scheme = out.username = out.realm = out.nonce = out.uri = out.response = {};
-    out.algorithm = out.cnonce = out.opaque = out.qop = out.nc = {};
+    out = Credentials{};
     const Header* h = firstOf(*this, HeaderType::Authorization, HeaderType::ProxyAuthorization);
     std::string_view params;
     if (h == nullptr || !splitScheme(h->value, out.scheme, params)) {
@@ -39,73 +69,30 @@ bool Message::credentials(Credentials& out) const noexcept {
     }
     // Unknown schemes (RFC 4475 §3.3.7) keep their scheme and leave the Digest fields empty
     // unless they happen to use the same parameter names.
-    lex::ParamList list(params, ',');
-    std::string_view name;
-    std::string_view value;
-    bool has_value = false;
-    while (list.next(name, value, has_value)) {
-        std::string_view* field = nullptr;
-        if (lex::iequals(name, "username")) {
-            field = &out.username;
-        } else if (lex::iequals(name, "realm")) {
-            field = &out.realm;
-        } else if (lex::iequals(name, "nonce")) {
-            field = &out.nonce;
-        } else if (lex::iequals(name, "uri")) {
-            field = &out.uri;
-        } else if (lex::iequals(name, "response")) {
-            field = &out.response;
-        } else if (lex::iequals(name, "algorithm")) {
-            field = &out.algorithm;
-        } else if (lex::iequals(name, "cnonce")) {
-            field = &out.cnonce;
-        } else if (lex::iequals(name, "opaque")) {
-            field = &out.opaque;
-        } else if (lex::iequals(name, "qop")) {
-            field = &out.qop;
-        } else if (lex::iequals(name, "nc")) {
-            field = &out.nc;
-        }
-        if (field != nullptr && field->empty()) {
-            *field = value;
-        }
-    }
+    const ParamSlot slots[] = {
+        {"username", &out.username}, {"realm", &out.realm},
+        {"nonce", &out.nonce},       {"uri", &out.uri},
+        {"response", &out.response}, {"algorithm", &out.algorithm},
+        {"cnonce", &out.cnonce},     {"opaque", &out.opaque},
+        {"qop", &out.qop},           {"nc", &out.nc},
+    };
+    fillAuthParams(params, slots);
     return true;
 }
 
 bool Message::challenge(Challenge& out) const noexcept {
-    out.scheme = out.realm = out.nonce = out.opaque = {};
-    out.algorithm = out.qop = out.domain = out.stale = {};
+    out = Challenge{};
     const Header* h = firstOf(*this, HeaderType::WwwAuthenticate, HeaderType::ProxyAuthenticate);
     std::string_view params;
     if (h == nullptr || !splitScheme(h->value, out.scheme, params)) {
         return false;
     }
-    lex::ParamList list(params, ',');
-    std::string_view name;
-    std::string_view value;
-    bool has_value = false;
-    while (list.next(name, value, has_value)) {
-        std::string_view* field = nullptr;
-        if (lex::iequals(name, "realm")) {
-            field = &out.realm;
-        } else if (lex::iequals(name, "nonce")) {
-            field = &out.nonce;
-        } else if (lex::iequals(name, "opaque")) {
-            field = &out.opaque;
-        } else if (lex::iequals(name, "algorithm")) {
-            field = &out.algorithm;
-        } else if (lex::iequals(name, "qop")) {
-            field = &out.qop;
-        } else if (lex::iequals(name, "domain")) {
-            field = &out.domain;
-        } else if (lex::iequals(name, "stale")) {
-            field = &out.stale;
-        }
-        if (field != nullptr && field->empty()) {
-            *field = value;
-        }
-    }
+    const ParamSlot slots[] = {
+        {"realm", &out.realm},         {"nonce", &out.nonce}, {"opaque", &out.opaque},
+        {"algorithm", &out.algorithm}, {"qop", &out.qop},     {"domain", &out.domain},
+        {"stale", &out.stale},
+    };
+    fillAuthParams(params, slots);
     return true;
 }
 

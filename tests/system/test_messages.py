@@ -54,9 +54,9 @@ class LabCaptures(MessageEventsCase):
     """Each lab capture's messages by method and status equal the recorded ground truth,
     for the plain SIP on the wire and for the HEPv3 copies Kamailio sent to port 9060."""
 
-    def check_capture(self, name, transport):
-        expected = json.loads(read(os.path.join(PCAP_DIR, name + ".expected.json")))
-        events = self.replay(os.path.join(PCAP_DIR, name + ".pcap"))
+    def check_capture(self, name, transport, directory=PCAP_DIR):
+        expected = json.loads(read(os.path.join(directory, name + ".expected.json")))
+        events = self.replay(os.path.join(directory, name + ".pcap"))
         sip = [e for e in events if e["type"] == "sip"]
         wire = [e for e in sip if e["sipbeat"]["via"] == "wire"]
         hep = [e for e in sip if e["sipbeat"]["via"] == "hep"]
@@ -89,6 +89,15 @@ class LabCaptures(MessageEventsCase):
 
     def test_mixed_tcp(self):
         self.check_capture("lab-mixed-tcp", "tcp")
+
+    def test_shared_lab_captures(self):
+        """The lab captures not bundled here, read from ../shared/corpus/lab."""
+        lab = os.path.join(CORPUS, "lab")
+        if not os.path.isdir(lab):
+            self.skipTest(f"{lab} not found: the shared corpus is not beside the repository")
+        for name in ("lab-calls-direct", "lab-authflood"):
+            with self.subTest(capture=name):
+                self.check_capture(name, "udp", lab)
 
     def test_every_field_is_declared(self):
         self.replay(os.path.join(PCAP_DIR, "lab-mixed-udp.pcap"))
