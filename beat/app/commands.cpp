@@ -364,15 +364,11 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
             live.device = iface;
             live.bpf = cfg.getString("sipbeat.bpf");
             if (live.bpf.empty()) {
-                std::vector<uint16_t> sip_ports = SipJob::decodeConfig(cfg).sip_ports;
-                if (sip_ports.empty()) {
-                    sip_ports = {5060, 5061};
-                }
-                std::vector<uint16_t> extra = SipJob::decodeConfig(cfg).vxlan_ports;
-                for (uint16_t p : SipJob::decodeConfig(cfg).hep_ports) {
-                    extra.push_back(p);
-                }
-                live.bpf = capture::buildBpf(sip_ports, extra);
+                const decode::DecodeConfig dc = SipJob::decodeConfig(cfg);
+                std::vector<uint16_t> extra = dc.vxlan_ports;
+                extra.insert(extra.end(), dc.hep_ports.begin(), dc.hep_ports.end());
+                live.bpf = capture::buildBpf(
+                    dc.sip_ports.empty() ? std::vector<uint16_t>{5060, 5061} : dc.sip_ports, extra);
             }
             live.buffer_kb = static_cast<int>(cfg.getInt("sipbeat.pcap_buf_kb"));
             live.snaplen = static_cast<int>(cfg.getInt("sipbeat.snaplen"));

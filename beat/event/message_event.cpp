@@ -118,33 +118,22 @@ void setNameAddr(Document& doc, std::string_view prefix, const sip::NameAddr& na
 }
 
 void setSdp(const sip::Sdp& sdp, Document& doc) {
-    if (!sdp.version.empty()) {
-        doc.addString(kSipSdpVersion, sdp.version);
-    }
-    if (!sdp.origin_username.empty()) {
-        doc.addString(kSipSdpOwnerUsername, sdp.origin_username);
-        addRelatedUnique(doc, kRelatedUser, sdp.origin_username);
-    }
-    if (!sdp.origin_session_id.empty()) {
-        doc.addString(kSipSdpOwnerSessionId, sdp.origin_session_id);
-    }
-    if (!sdp.origin_version.empty()) {
-        doc.addString(kSipSdpOwnerVersion, sdp.origin_version);
-    }
-    if (!sdp.origin_address.empty()) {
-        doc.addString(kSipSdpOwnerIp, sdp.origin_address);
-        addRelatedUnique(doc, kRelatedIp, sdp.origin_address);
-    }
-    if (!sdp.session_name.empty()) {
-        doc.addString(kSipSdpSessionName, sdp.session_name);
-    }
-    if (!sdp.connection_info.empty()) {
-        doc.addString(kSipSdpConnectionInfo, sdp.connection_info);
-    }
-    if (!sdp.connection_address.empty()) {
-        doc.addString(kSipSdpConnectionAddress, sdp.connection_address);
-        addRelatedUnique(doc, kRelatedHosts, sdp.connection_address);
-    }
+    const auto addIfSet = [&](std::string_view key, std::string_view value) {
+        if (!value.empty()) {
+            doc.addString(key, value);
+        }
+    };
+    addIfSet(kSipSdpVersion, sdp.version);
+    addIfSet(kSipSdpOwnerUsername, sdp.origin_username);
+    addRelatedUnique(doc, kRelatedUser, sdp.origin_username);
+    addIfSet(kSipSdpOwnerSessionId, sdp.origin_session_id);
+    addIfSet(kSipSdpOwnerVersion, sdp.origin_version);
+    addIfSet(kSipSdpOwnerIp, sdp.origin_address);
+    addRelatedUnique(doc, kRelatedIp, sdp.origin_address);
+    addIfSet(kSipSdpSessionName, sdp.session_name);
+    addIfSet(kSipSdpConnectionInfo, sdp.connection_info);
+    addIfSet(kSipSdpConnectionAddress, sdp.connection_address);
+    addRelatedUnique(doc, kRelatedHosts, sdp.connection_address);
     // One value per m= line in each list: Elasticsearch flattens arrays of objects into
     // per-field arrays anyway, so parallel arrays index the same.
     for (size_t i = 0; i < sdp.media_count; ++i) {

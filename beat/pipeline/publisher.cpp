@@ -12,22 +12,27 @@ Publisher::Publisher(Pipeline& pipeline, BeatInfo info, ProcessingSettings setti
     : pipeline_(pipeline),
       info_(std::move(info)),
       settings_(std::move(settings)),
-      encoder_(std::move(json)) {}
+      encoder_(std::move(json)) {
+    if (settings_.fields.isMap()) {
+        flatten(settings_.fields, settings_.fields_under_root ? "" : "fields");
+    }
+}
 
-void Publisher::addFields(event::Document& doc, const config::Node& node,
-                          const std::string& prefix) {
+void Publisher::flatten(const config::Node& node, const std::string& prefix) {
     if (node.isMap()) {
         for (const auto& [k, v] : node.entries()) {
-            addFields(doc, v, prefix.empty() ? k : prefix + "." + k);
+            flatten(v, prefix.empty() ? k : prefix + "." + k);
         }
         return;
     }
+    StaticField f;
+    f.key = prefix;
     if (node.isSequence()) {
-        std::vector<std::string_view> items;
+        f.kind = event::ValueKind::StringList;
         for (const auto& item : node.items()) {
-            items.push_back(item.text());
+            f.list.push_back(item.text());
         }
-        doc.setStringList(prefix, items);
+        static_fields_.push_back(std::move(f));
         return;
     }
     if (!node.isScalar()) {
@@ -35,27 +40,44 @@ void Publisher::addFields(event::Document& doc, const config::Node& node,
     }
     // YAML gave text; plain numbers and booleans keep their JSON type, as in Beats.
     const std::string& t = node.text();
-    int64_t i = 0;
-    double d = 0;
-    bool b = false;
-    if (!node.quoted() && config::parseInt(t, i) && (t.size() == 1 || t[0] != '0')) {
-        doc.setInt(prefix, i);
+    if (!node.quoted() && config::parseInt(t, f.i) && (t.size() == 1 || t[0] != '0')) {
+        f.kind = event::ValueKind::Int;
     } else if (!node.quoted() && t.find_first_of(".eE") != std::string::npos &&
-               config::parseFloat(t, d)) {
-        doc.setDouble(prefix, d);
-    } else if (!node.quoted() && (t == "true" || t == "false") && config::parseBool(t, b)) {
-        doc.setBool(prefix, b);
+               config::parseFloat(t, f.d)) {
+        f.kind = event::ValueKind::Double;
+    } else if (!node.quoted() && (t == "true" || t == "false") && config::parseBool(t, f.b)) {
+        f.kind = event::ValueKind::Bool;
     } else {
-        doc.setString(prefix, t);
+        f.kind = event::ValueKind::String;
+        f.text = t;
     }
+    static_fields_.push_back(std::move(f));
 }
 
 bool Publisher::publish(event::Document& doc, std::string key) {
     for (const std::string& tag : settings_.tags) {
         doc.appendToList(fields::kTags, tag);
     }
-    if (settings_.fields.isMap()) {
-        addFields(doc, settings_.fields, settings_.fields_under_root ? "" : "fields");
+    for (const StaticField& f : static_fields_) {
+        switch (f.kind) {
+            case event::ValueKind::Int:
+                doc.setInt(f.key, f.i);
+                break;
+            case event::ValueKind::Double:
+                doc.setDouble(f.key, f.d);
+                break;
+            case event::ValueKind::Bool:
+                doc.setBool(f.key, f.b);
+                break;
+            case event::ValueKind::StringList:
+                for (const std::string& item : f.list) {
+                    doc.appendToList(f.key, item);
+                }
+                break;
+            default:
+                doc.setString(f.key, f.text);
+                break;
+        }
     }
     doc.setString(fields::kAgentEphemeralId, info_.ephemeral_id);
     doc.setString(fields::kAgentId, info_.id);

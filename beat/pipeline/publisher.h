@@ -38,11 +38,22 @@ public:
     bool publish(event::Document& doc, std::string key = {});
 
 private:
-    void addFields(event::Document& doc, const config::Node& node, const std::string& prefix);
+    /// One `fields` entry, flattened and typed once at start (not per event).
+    struct StaticField {
+        std::string key;
+        event::ValueKind kind = event::ValueKind::String;
+        std::string text;
+        int64_t i = 0;
+        double d = 0;
+        bool b = false;
+        std::vector<std::string> list;
+    };
+    void flatten(const config::Node& node, const std::string& prefix);
 
     Pipeline& pipeline_;
     BeatInfo info_;
     ProcessingSettings settings_;
+    std::vector<StaticField> static_fields_;
     encode::JsonEncoder encoder_;
     size_t last_size_ = 1024;
 };
