@@ -7,7 +7,8 @@
 Without --pcap it uses $OUT/calls.pcap (default /tmp/perf), generating it first with
 ../shared/lab/scripts/gen-perf.sh when SIPp is installed (1.02 M SIP messages, ~15 s).
 Prints messages/s for the in-memory hot path, for whole replays to the file output
-(message events on and off), their peak RSS, and the ratio to `tshark -T ek`."""
+(message events on and off), their peak RSS, and the ratio to `tshark -T ek`.
+Memory per tracked call (SPEC §4, 1M concurrent calls) is bench/concurrent_calls.py."""
 
 import argparse
 import os
@@ -40,7 +41,8 @@ def sip_message_count(pcap):
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(epilog="Bytes per tracked call (1M concurrent calls): "
+                                 "bench/concurrent_calls.py [--calls N].")
     ap.add_argument("--pcap")
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
     ap.add_argument("--rounds", default="3")

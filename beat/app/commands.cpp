@@ -351,7 +351,9 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
             files.replay_max_delay_ns = cfg.getDurationNs("sipbeat.replay_max_delay");
             files.progress = true;
             st = capture::readFiles(files, job, metrics, stop);
-            job.finish();
+            // A file read to its end: every pending timer fires (SPEC §1); stopped early by
+            // a signal, the rest is not invented.
+            job.finish(!stop.load());
             if (st && cfg.getBool("sipbeat.run_forever") && !listener_thread.joinable()) {
                 // The input is done; stay up (counters, later the web interface) until
                 // told to stop.
@@ -375,7 +377,7 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
             live.promiscuous = cfg.getBool("sipbeat.promiscuous");
             live.idle_timeout_ns = cfg.getDurationNs("sipbeat.max_blocked_timeout");
             st = capture::captureLive(live, job, metrics, stop);
-            job.finish();
+            job.finish(false);
         }
         if (listener_thread.joinable()) {
             if (!files.files.empty() && !cfg.getBool("sipbeat.run_forever")) {

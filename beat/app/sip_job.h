@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <array>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -9,12 +11,15 @@
 #include "beat/capture/pcap_source.h"
 #include "beat/config/schema.h"
 #include "beat/decode/decoder.h"
+#include "beat/event/call_event.h"
 #include "beat/event/document.h"
 #include "beat/event/message_event.h"
 #include "beat/monitoring/registry.h"
 #include "beat/pipeline/hep_mirror.h"
 #include "beat/pipeline/publisher.h"
 #include "beat/sip/message.h"
+#include "beat/track/call_tracker.h"
+#include "beat/track/event_rate.h"
 
 namespace sipbeat::app {
 
@@ -23,7 +28,8 @@ namespace sipbeat::app {
 /// thread; publishing is serialised with the counters thread by `publish_mutex`.
 class SipJob final : public capture::PacketHandler,
                      public capture::HepHandler,
-                     public decode::SipSink {
+                     public decode::SipSink,
+                     public track::CallEventSink {
 public:
     SipJob(const config::Config& cfg, pipeline::Publisher& publisher, std::mutex& publish_mutex,
            monitoring::Registry& metrics);
@@ -33,25 +39,41 @@ public:
     /// A packet from the HEP collector.
     void onHep(std::span<const uint8_t> packet, core::TimestampNs arrival) override;
     void onPayload(const decode::SipPayload& payload) override;
-    /// End of input: flush streams at the last packet time.
-    void finish();
+    void onCallEvent(const track::CallEvent& event) override;
+    /// End of input: flush streams at the last packet time. After pcap input every pending
+    /// timer fires in due order (SPEC §1); a live capture that stops leaves its calls and
+    /// registrations unreported rather than invent their end.
+    void finish(bool fire_timers);
+
+    const track::CallTracker& tracker() const { return *tracker_; }
 
     core::TimestampNs lastPacketTime() const { return last_ts_; }
 
     /// The decoder settings from `sipbeat.*`.
     static decode::DecodeConfig decodeConfig(const config::Config& cfg);
+    /// The tracker settings from `sipbeat.*`; ConfigError naming key and file when bad.
+    static track::TrackerConfig trackerConfig(const config::Config& cfg);
+    static track::EventRateConfig eventRateConfig(const config::Config& cfg);
 
 private:
     void publish(std::string_view key);
     void handlePayload(const decode::SipPayload& payload);
-    bool blacklisted(std::string_view type) const;
+    /// Type blacklist, then the event-rate table (sipcmbeat.md §8.1); false = drop.
+    bool admit(track::EventType type, const decode::IpAddress& client, core::TimestampNs when);
 
     pipeline::Publisher& publisher_;
     std::mutex& publish_mutex_;
     decode::Decoder decoder_;
     event::MessageEventOptions options_;
     bool messages_enabled_;
-    std::vector<std::string> blacklist_;
+    bool calls_enabled_;
+    uint32_t blacklist_ = 0;  ///< bit per track::EventType
+    int64_t end_force_timeout_ns_ = 0;
+    std::unique_ptr<track::CallTracker> tracker_;
+    std::unique_ptr<track::EventRateTable> rates_;
+    track::RateInfo rate_info_;
+    event::CallEventContext call_ctx_;
+    const decode::SipPayload* current_ = nullptr;
     event::Document doc_;
     sip::Message msg_;
     core::TimestampNs last_ts_ = 0;
@@ -65,6 +87,9 @@ private:
     monitoring::Counter* requests_;
     monitoring::Counter* replies_;
     monitoring::Counter* published_;
+    monitoring::Counter* evr_total_;
+    monitoring::Counter* evr_blst_type_;
+    std::array<monitoring::Counter*, track::kEventTypeCount> by_type_{};
 };
 
 }  // namespace sipbeat::app

@@ -43,11 +43,12 @@ class SipbeatTestCase(unittest.TestCase):
         os.chmod(path, mode)
         return path
 
-    def input(self, pcap="lab-mixed-tcp.pcap", messages=False):
-        """A bundled lab capture as input; message events off unless asked for, so tests
-        about the beat itself see just the counters event."""
+    def input(self, pcap="lab-mixed-tcp.pcap", messages=False, calls=False):
+        """A bundled lab capture as input; message and call events off unless asked for, so
+        tests about the beat itself see just the counters event."""
         return (f"sipbeat.pcap: {os.path.join(PCAP_DIR, pcap)}\n"
-                f"sipbeat.messages.enabled: {'true' if messages else 'false'}\n")
+                f"sipbeat.messages.enabled: {'true' if messages else 'false'}\n"
+                f"sipbeat.calls.enabled: {'true' if calls else 'false'}\n")
 
     def file_output(self, extra=""):
         return (self.input() + "output.file:\n  path: ${path.data}/events\n"

@@ -36,6 +36,7 @@ class MessageEventsCase(SipbeatTestCase):
         shutil.rmtree(os.path.join(self.home, "data", "events"), ignore_errors=True)
         self.write_config("sipbeat.yml",
                           "sipbeat.event_types_blst: []\n"
+                          "sipbeat.calls.enabled: false\n"
                           "output.file:\n  path: ${path.data}/events\n  filename: sipbeat\n"
                           "  rotate_every_kb: 1048576\n" + extra)
         r = self.run_beat("-I", pcap_path, "-e", timeout=300)
