@@ -152,6 +152,10 @@ def main():
             peak = tracked.get("counters.calls.active.max")
             if peak is not None and peak < n:
                 print(f"  warning: at most {peak} of the {n} calls were tracked at once")
+            mem = tracked.get("counters.calls.mem.max")
+            if peak and mem:
+                print(f"  tracker's own count: {mem / peak:.0f} bytes per call "
+                      "(entry + attributes, calls.mem.max / calls.active.max)")
         else:
             print("  (no call-tracker counters in the final counters event)")
 

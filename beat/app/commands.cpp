@@ -18,6 +18,7 @@
 
 #include "beat/app/instance.h"
 #include "beat/app/sip_job.h"
+#include "beat/app/stats_schedule.h"
 #include "beat/capture/pcap_source.h"
 #include "beat/core/logging.h"
 #include "beat/core/uuid.h"
@@ -49,8 +50,10 @@ std::string arch() {
 }
 
 /// Builds the counters event of sipcmbeat.md §9: `counters.<group>.<name>.val`.
+/// A counters event (sipcmbeat.md §9): `counters.<group path>.<name>.val`, plus `.max` for
+/// gauges (sipcmbeat's max counters), for the counters of the groups due.
 void buildCountersEvent(event::Document& doc, const monitoring::Registry& metrics,
-                        core::TimestampNs now) {
+                        core::TimestampNs now, const std::vector<std::string>& groups) {
     doc.clear();
     doc.timestamp = now;
     doc.setString(fields::kType, "counters");
@@ -58,11 +61,19 @@ void buildCountersEvent(event::Document& doc, const monitoring::Registry& metric
     doc.setString(fields::kEventModule, "sip");
     doc.setString(fields::kEventDataset, "sip.counters");
     std::string key;
-    for (const auto& [name, value] : metrics.snapshot()) {
+    for (const monitoring::Sample& c : metrics.samples()) {
+        if (!StatsSchedule::selected(c.name, groups)) {
+            continue;
+        }
         key = "counters.";
-        key += name;
+        key += c.name;
         key += ".val";
-        doc.setUint(key, value);
+        doc.setUint(key, c.value);
+        if (c.gauge) {
+            key.resize(key.size() - 3);
+            key += "max";
+            doc.setUint(key, c.max);
+        }
     }
 }
 
@@ -310,9 +321,11 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
     }
 
     event::Document counters_doc;
-    auto publishCounters = [&] {
+    // The final counters event carries every group configured (all by default).
+    std::vector<std::string> final_groups;
+    auto publishCounters = [&](const std::vector<std::string>& groups) {
         std::lock_guard guard(publish_mutex);
-        buildCountersEvent(counters_doc, metrics, clock.now());
+        buildCountersEvent(counters_doc, metrics, clock.now(), groups);
         publisher.publish(counters_doc);
     };
 
@@ -327,9 +340,32 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
         }
         listener = std::move(bound).value();
     }
+    // stats_groups can name only counter groups that exist (sipcmbeat.md §5.1): checked
+    // once the job has registered its counters.
+    auto schedule = StatsSchedule::parse(cfg.getStringList("sipbeat.stats_groups"),
+                                         cfg.getDurationNs("sipbeat.stats_interval"), metrics);
+    if (!schedule) {
+        fatal(schedule.status().message() + " accessing 'sipbeat.stats_groups' " +
+              cfg.originOf("sipbeat.stats_groups").describe());
+    }
+    StatsSchedule stats = std::move(schedule).value();
+    for (const StatsSchedule::Group& g : stats.groups()) {
+        final_groups.push_back(g.name);
+    }
+    const auto started = std::chrono::steady_clock::now();
+    auto statsTick = [&] {
+        std::vector<std::string> due;
+        bool keepalive = false;
+        const int64_t elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now() - started)
+                                    .count();
+        if (stats.due(elapsed, due, keepalive)) {
+            publishCounters(due);  // empty list: the keep-alive event
+        }
+    };
     kLog.info(std::string(core::kBeatName) + " start running.");
     {
-        CountersTicker ticker(cfg.getDurationNs("sipbeat.stats_interval"), publishCounters);
+        CountersTicker ticker(stats.tickNs(), statsTick);
         core::Status st;
         const bool packets = !files.files.empty() || !iface.empty();
         // With another input the collector gets its own thread; alone it is the job.
@@ -397,7 +433,7 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
             fatal(st.message());
         }
     }
-    publishCounters();
+    publishCounters(final_groups);
     pipe.close();
     kLog.info(std::string(core::kBeatName) + " stopped. Events acked: " +
               std::to_string(pipe.acked()) + ", dropped: " + std::to_string(pipe.dropped()));

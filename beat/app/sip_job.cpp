@@ -161,9 +161,11 @@ SipJob::SipJob(const config::Config& cfg, pipeline::Publisher& publisher, std::m
 }
 
 bool SipJob::admit(track::EventType type, const decode::IpAddress& client, core::TimestampNs when) {
-    evr_total_->add();
     if ((blacklist_ & (1u << static_cast<unsigned>(type))) != 0) {
-        evr_blst_type_->add();  // never counted in the rates (§8.1 step 2)
+        // §8.1: counted in total_events, never in the rates. The rate table counts
+        // total_events itself for the events it sees.
+        evr_total_->add();
+        evr_blst_type_->add();
         return false;
     }
     rates_->tick(when);

@@ -12,6 +12,22 @@ Counter& Registry::counter(std::string_view name) {
     return *it->second;
 }
 
+Counter& Registry::gauge(std::string_view name) {
+    Counter& c = counter(name);
+    c.gauge_ = true;  // before any update from other threads: set at start-up
+    return c;
+}
+
+std::vector<Sample> Registry::samples() const {
+    std::lock_guard lock(mutex_);
+    std::vector<Sample> out;
+    out.reserve(counters_.size());
+    for (const auto& [name, c] : counters_) {
+        out.push_back({name, c->get(), c->max(), c->isGauge()});
+    }
+    return out;
+}
+
 std::vector<std::pair<std::string, uint64_t>> Registry::snapshot() const {
     std::lock_guard lock(mutex_);
     std::vector<std::pair<std::string, uint64_t>> out;

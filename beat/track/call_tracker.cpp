@@ -159,9 +159,59 @@ struct CallTracker::MsgInfo {
     uint32_t cseq = 0;
     int status = 0;
     std::string_view call_id, from_tag, to_tag;
-    sip::NameAddr from, to;
+    std::string_view from_value, to_value;  ///< the From and To header values
     const decode::SipPayload* payload = nullptr;
+
+    // The URIs are parsed only when an attribute needs them (first messages of an entry):
+    // matching needs just the tags.
+    std::string_view fromUri() const { return uriOf(from_value); }
+    std::string_view toUri() const { return uriOf(to_value); }
+    static std::string_view uriOf(std::string_view value) {
+        sip::NameAddr na;
+        return sip::parseNameAddr(value, na) ? na.uri.original : std::string_view{};
+    }
 };
+
+namespace {
+
+// The `tag` header parameter of a From/To value (RFC 3261 §19.3), without parsing the URI:
+// header parameters follow the closing '>' of a name-addr, or the first ';' of a bare
+// addr-spec (whose own URI parameters are then header parameters, RFC 3261 §20.10).
+std::string_view headerTag(std::string_view v) {
+    const size_t gt = v.rfind('>');
+    size_t i = gt == std::string_view::npos ? v.find(';') : v.find(';', gt);
+    while (i != std::string_view::npos) {
+        ++i;
+        while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) {
+            ++i;
+        }
+        const size_t end = v.find(';', i);
+        std::string_view param =
+            v.substr(i, end == std::string_view::npos ? v.size() - i : end - i);
+        const size_t eq = param.find('=');
+        std::string_view name = param.substr(0, eq);
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) {
+            name.remove_suffix(1);
+        }
+        if (eq != std::string_view::npos && name.size() == 3 && lowerChar(name[0]) == 't' &&
+            lowerChar(name[1]) == 'a' && lowerChar(name[2]) == 'g') {
+            std::string_view value = param.substr(eq + 1);
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+                value.remove_prefix(1);
+            }
+            size_t n = 0;
+            while (n < value.size() && value[n] != ' ' && value[n] != '\t' && value[n] != '\r' &&
+                   value[n] != '\n' && value[n] != ',') {
+                ++n;
+            }
+            return value.substr(0, n);
+        }
+        i = end;
+    }
+    return {};
+}
+
+}  // namespace
 
 std::string_view eventTypeName(EventType type) noexcept {
     const auto i = static_cast<size_t>(type);
@@ -393,14 +443,14 @@ CallTracker::CallTracker(const TrackerConfig& cfg, CallEventSink& sink,
     fail_new_ = &metrics.counter("calls.fail_new");
     fail_lim_ = &metrics.counter("calls.fail_lim");
     key_too_long_ = &metrics.counter("calls.key_too_long");
-    active_ = &metrics.counter("calls.active");
-    active_max_ = &metrics.counter("calls.active_max");
-    mem_ = &metrics.counter("calls.mem");
+    // sipcmbeat's max counters (§9): current value and highest, `.val` and `.max`.
+    active_ = &metrics.gauge("calls.active");
+    mem_ = &metrics.gauge("calls.mem");
     for (size_t i = 2; i < kCallStateCount; ++i) {
-        per_state_[i] = &metrics.counter("calls." + std::string(kStates[i].config_name));
+        per_state_[i] = &metrics.gauge("calls." + std::string(kStates[i].config_name));
     }
     regs_fail_lim_ = &metrics.counter("regs.fail_lim");
-    regs_active_ = &metrics.counter("regs.active");
+    regs_active_ = &metrics.gauge("regs.active");
     regs_del_star_ = &metrics.counter("regs.del_star");
     regs_del_no_match_ = &metrics.counter("regs.del_no_match");
     regs_del_delayed_ = &metrics.counter("regs.del_delayed");
@@ -578,7 +628,8 @@ void CallTracker::advanceTime(core::TimestampNs now) {
         // A whole tick that has passed: every entry due in it fires, in due order.
         fireSlot(wheel_tick_, (wheel_tick_ + 1) * kTickNs - 1);
     }
-    // The current tick: only what is due by now.
+    // The current tick: what is due by now. Its slot is walked only when its lower bound
+    // says something is due, and 1 ms slots hold few entries.
     fireSlot(target, now_);
 }
 
@@ -603,7 +654,8 @@ void CallTracker::finish(int64_t force_after_ns) {
     // Timers fired by others (quick expiry) are due no later than their trigger, so one
     // pass up to the latest expiry fires everything.
     while (timer_count_ > 0) {
-        advanceTime(last);
+        // A tick fires once it has passed: go one tick beyond the latest expiry.
+        advanceTime(last + kTickNs);
         if (timer_count_ > 0) {
             core::TimestampNs next = INT64_MIN;
             for (CallEntry* head : wheel_) {
@@ -611,7 +663,7 @@ void CallTracker::finish(int64_t force_after_ns) {
                     next = std::max(next, e->expires_);
                 }
             }
-            last = std::max(next, now_ + 1);
+            last = std::max(next, now_);
         }
     }
 }
@@ -665,9 +717,6 @@ void CallTracker::linkEntry(CallEntry* e) {
     mem_bytes_ += sizeof(CallEntry) + e->buf_cap_;
     e->accounted_ = e->buf_cap_;
     active_->set(entry_count_);
-    if (entry_count_ > active_max_->get()) {
-        active_max_->set(entry_count_);
-    }
     mem_->set(mem_bytes_);
 }
 
@@ -991,10 +1040,10 @@ void CallTracker::updateAttrsFromRequest(CallEntry* e, int dir, const MsgInfo& m
     }
     // First value wins (§4.5), except Contact for REGISTER and PAI below.
     if (e->attr(Attr::From).empty()) {
-        e->setAttr(Attr::From, m.from.uri.original);
+        e->setAttr(Attr::From, m.fromUri());
     }
     if (e->attr(Attr::To).empty()) {
-        e->setAttr(Attr::To, m.to.uri.original);
+        e->setAttr(Attr::To, m.toUri());
     }
     if (e->attr(Attr::RequestUri).empty()) {
         e->setAttr(Attr::RequestUri, msg.requestUri());
@@ -1329,8 +1378,8 @@ void CallTracker::registerReply(CallEntry* e, const MsgInfo& m, const sip::Messa
             account(e);
         }
         if (e->attr(Attr::From).empty()) {
-            e->setAttr(Attr::From, m.from.uri.original);
-            e->setAttr(Attr::To, m.to.uri.original);
+            e->setAttr(Attr::From, m.fromUri());
+            e->setAttr(Attr::To, m.toUri());
             account(e);
         }
     }
@@ -1520,11 +1569,15 @@ TrackResult CallTracker::track(const decode::SipPayload& p, const sip::Message& 
         m.method_name = msg.cseq().method;
         m.status = msg.statusCode();
     }
-    if (m.call_id.empty() || !msg.from(m.from) || !msg.to(m.to)) {
+    const sip::Header* from = msg.first(sip::HeaderType::From);
+    const sip::Header* to = msg.first(sip::HeaderType::To);
+    if (m.call_id.empty() || from == nullptr || to == nullptr) {
         return TrackResult::Ignored;
     }
-    m.from_tag = m.from.tag;
-    m.to_tag = m.to.tag;
+    m.from_value = from->value;
+    m.to_value = to->value;
+    m.from_tag = headerTag(from->value);
+    m.to_tag = headerTag(to->value);
     // §4.2: Call-ID + tags must fit 384 bytes, with room kept for a To-tag still to come.
     const size_t tag_reserve = m.to_tag.empty() ? 50 : 0;
     if (m.call_id.size() + m.from_tag.size() + m.to_tag.size() + tag_reserve > kMaxKeyBytes) {
@@ -1550,8 +1603,8 @@ TrackResult CallTracker::track(const decode::SipPayload& p, const sip::Message& 
         }
         if (!m.request) {
             // Created from a reply: what the request would have told (§4.8).
-            e->setAttr(Attr::From, m.from.uri.original);
-            e->setAttr(Attr::To, m.to.uri.original);
+            e->setAttr(Attr::From, m.fromUri());
+            e->setAttr(Attr::To, m.toUri());
             if (m.method != sip::Method::Register) {
                 std::array<sip::Contact, 1> c;
                 if (msg.contacts(c) > 0 && !c[0].star) {

@@ -293,10 +293,12 @@ private:
     std::vector<CallEntry*> buckets_;
     size_t entry_count_ = 0;
     size_t mem_bytes_ = 0;
-    // Timer wheel: 100 ms ticks as sipcmbeat (§2.2), a power-of-two ring of slots; an
-    // entry due beyond one turn waits in its slot until its turn comes.
-    static constexpr int64_t kTickNs = 100'000'000;
-    static constexpr size_t kWheelSlots = 8192;
+    // Timer wheel: a power-of-two ring of 1 ms slots (sipcmbeat ticks every 100 ms, §2.2);
+    // an entry due beyond one turn (65 s) waits in its slot until its turn comes. A tick
+    // fires once it has fully passed, so a message costs no slot walk; events carry their
+    // exact due time.
+    static constexpr int64_t kTickNs = 1'000'000;
+    static constexpr size_t kWheelSlots = 65536;
     std::vector<CallEntry*> wheel_;
     int64_t wheel_tick_ = -1;  ///< last tick processed
     core::TimestampNs firing_floor_ = 0;
@@ -313,7 +315,6 @@ private:
     monitoring::Counter* fail_lim_;
     monitoring::Counter* key_too_long_;
     monitoring::Counter* active_;
-    monitoring::Counter* active_max_;
     monitoring::Counter* mem_;
     std::array<monitoring::Counter*, kCallStateCount> per_state_{};
     std::array<uint64_t, kCallStateCount> state_counts_{};

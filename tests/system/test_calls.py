@@ -232,6 +232,25 @@ class CallEventShape(SipbeatTestCase):
         self.assertIn("sipbeat.event_types_blst", r.stderr)
         self.assertIn("sipbeat.yml", r.stderr)
 
+    def test_counters_groups(self):
+        # sipcmbeat.md §9: counters.<group>.<name>.val, .max for max counters; stats_groups
+        # selects the groups of the final event too.
+        self.replay("sipbeat.stats_groups: [calls, regs]\n")
+        counters = self.counters()[-1]["counters"]
+        self.assertEqual(set(counters), {"calls", "regs"})
+        self.assertEqual(counters["calls"]["active"]["val"], 0)  # all ended at end of input
+        self.assertGreater(counters["calls"]["active"]["max"], 40)
+        self.assertGreater(counters["calls"]["mem"]["max"], 0)
+        self.assertEqual(counters["regs"]["active"]["max"], 20)
+        self.assertIn("inv_established", counters["calls"])
+
+    def test_unknown_stats_group_is_an_error(self):
+        self.write_config("sipbeat.yml", self.file_output() + "sipbeat.stats_groups: [cals]\n")
+        r = self.run_beat("-e")
+        self.assertExitsWith(r, 1)
+        self.assertIn("invalid statistics group name 'cals'", r.stderr)
+        self.assertIn("sipbeat.stats_groups", r.stderr)
+
     def test_calls_timeouts_are_checked(self):
         for value, msg in (("{inv_neg: 500s}", "out of range"),
                            ("{inv_negative: 5s}", "unknown call state 'inv_negative'")):
@@ -252,6 +271,41 @@ class CallEventShape(SipbeatTestCase):
         self.assertEqual(default.keys(), short.keys())
         changed = {k for k in default if default[k] != short[k]}
         self.assertEqual({t for t, _ in changed}, {"call-attempt", "other-ok"})
+
+
+@unittest.skipUnless(os.path.isdir(SHARED_LAB), f"{SHARED_LAB} not found: shared corpus absent")
+class RateBlacklist(SipbeatTestCase):
+    """lab-authflood.pcap: 2500 wrong-password attempts from 127.0.0.1:5087 at 500/s (SIPp
+    through Kamailio), replayed with the default limits [20, 240, 3600] per [1s, 1m, 1h]
+    (sipcmbeat.md §8). Rates use packet time, so the replay speed does not matter."""
+
+    def test_auth_failure_flood_is_reported_at_1_100_200_400(self):
+        self.write_config("sipbeat.yml",
+                          f"sipbeat.pcap: {os.path.join(SHARED_LAB, 'lab-authflood.pcap')}\n"
+                          "sipbeat.bpf: \"not port 9060\"\n"
+                          "sipbeat.messages.enabled: false\nsipbeat.event_types_blst: []\n"
+                          "output.file: {path: \"${path.data}/events\", filename: sipbeat}\n")
+        self.assertExitsWith(self.run_beat("-e"), 0)
+        events = [e for e in self.events() if e["type"] != "counters"]
+        self.assertEqual({e["type"] for e in events}, {"auth-failed"})
+        rate = [e["rate"] for e in events]
+        # 20 events within the first second are under the limit; then the c-th consecutive
+        # exceeded one is reported for c = 1, 100·2^k (§8.3), up to 2500 - 20 = 2480.
+        self.assertEqual([r["exceeded"] for r in rate], [0] * 20 + [1, 100, 200, 400, 800, 1600])
+        self.assertEqual([r["ex_diff"] for r in rate], [0] * 20 + [0, 99, 100, 200, 400, 800])
+        self.assertEqual([r["crt"] for r in rate[:21]], list(range(1, 22)))
+        for r in rate:
+            self.assertEqual(r["key"], "auth-failed:127.0.0.1")
+            self.assertEqual((r["lim"], r["period"]), (20, 1000))
+        for r in rate[20:]:
+            self.assertGreater(r["crt"], 20)
+            self.assertEqual(r["since"], rate[20]["since"])  # the ok→exceeded transition
+        self.assertTrue(all(r["since"] == rate[0]["since"] for r in rate[:20]))
+        c = self.counters()[-1]["counters"]["ev_rate"]
+        self.assertEqual(c["total_events"]["val"], 2500)
+        self.assertEqual(c["blst_rate"]["val"], 2480)
+        self.assertEqual(c["blst_sent"]["val"], 6)
+        self.assertEqual(c["tracking_fail"]["val"], 0)
 
 
 if __name__ == "__main__":

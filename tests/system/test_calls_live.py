@@ -10,10 +10,17 @@ counters prove happened as planned. Every peer is started and stopped by the tes
 time: the peers take about 6 s, the whole test about 10 s (about 23 s when the events never
 come and the 15 s wait for them runs out).
 
+AuthFloodLive: the event-rate table (sipcmbeat.md section 8) with its DEFAULT limits, on a
+wrong-password REGISTER flood from one source (the lab's gen-authflood.sh, 1000 attempts at
+500/s), seen by one live sipbeat: which auth-failed events are still published and with which
+rate.* fields, and the ev_rate counters. About 5 s.
+
 Run as root (live capture), with UDP ports 5060-5090 and 9060 free:
   SIPBEAT_BIN=build/release/sipbeat python3 -m unittest tests/system/test_calls_live.py -v
 """
 
+import bisect
+import calendar
 import collections
 import os
 import re
@@ -190,7 +197,9 @@ NO_LAB = f"{LAB} not found: the shared lab (SIPp scenarios, Kamailio config) is 
 @unittest.skipUnless(os.geteuid() == 0, "live capture needs root (CAP_NET_RAW)")
 @unittest.skipUnless(shutil.which("sipp"), "SIPp (sip-tester) is not installed")
 @unittest.skipUnless(shutil.which("kamailio"), "Kamailio is not installed")
-class CallEventsLive(SipbeatTestCase):
+class LivePeers(SipbeatTestCase):
+    """Kamailio, SIPp and live sipbeat helpers of the tests below (the skips above are
+    inherited by them)."""
 
     # ---------------------------------------------------------------- peers
     def setUp(self):
@@ -346,6 +355,9 @@ class CallEventsLive(SipbeatTestCase):
 
     def beat_events(self, name):
         return [e for e in self.events(sub=name + "/events") if e.get("type") != "counters"]
+
+
+class CallEventsLive(LivePeers):
 
     # ---------------------------------------------------------------- the test
     def test_calls_and_registrations(self):
@@ -549,3 +561,212 @@ class CallEventsLive(SipbeatTestCase):
                     (sorted((k[0], run_of.get(k[1], "?"), k[2]) for k in missing),
                      sorted((k[0], run_of.get(k[1], "?"), k[2]) for k in extra)), ([], []),
                     f"{name}: (missing, surplus) events as (type, SIPp run, status/originator)")
+
+
+# --- auth-failed flood: lab/scripts/gen-authflood.sh, shorter
+FLOOD_CSV = os.path.join(SIPP_DIR, "csv", "udp-authflood-5087.csv")   # u3000-u3099, "wrongpw"
+FLOOD_PORT = 5087
+FLOOD_ATTEMPTS = 1000      # REGISTER -> 401 -> REGISTER + wrong digest -> 401, each one
+FLOOD_RATE = 500           # attempts/s (SIPp -r), as the lab script: the flood lasts 2 s
+# sipcmbeat defaults (sipcmbeat.md 5.2), left unset in the config: evr_limits [20, 240, 3600]
+# per evr_intervals [1s, 1m, 1h], evr_conseq_report_min 100, evr_conseq_report_max 10000
+EVR_LIMIT, EVR_PERIOD_MS = 20, 1000
+EVR_REPORT_MIN, EVR_REPORT_MAX = 100, 10000
+
+
+def reported_exceeded(n_exceeded):
+    """[(rate.exceeded, rate.ex_diff)] of the exceeded events still published (sipcmbeat.md
+    8.3) out of one uninterrupted run of n_exceeded exceeded events: c = 1 (ex_diff 0), then
+    c = min * 2^k below max (ex_diff c - 1 for c == min, else c / 2)."""
+    assert n_exceeded < EVR_REPORT_MAX, "the plan stays below evr_conseq_report_max"
+    out = [(1, 0)] if n_exceeded >= 1 else []
+    c = EVR_REPORT_MIN
+    while c <= n_exceeded:
+        out.append((c, c - 1 if c == EVR_REPORT_MIN else c // 2))
+        c *= 2
+    return out
+
+
+def ts_ns(text):
+    """Nanoseconds since the epoch of an event time ("2026-11-23T14:01:34.648319Z", with 0-9
+    fraction digits)."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z", text or "")
+    if not m:
+        raise ValueError(f"not an event time: {text!r}")
+    secs = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+    return secs * 10 ** 9 + int((m.group(2) or "").ljust(9, "0"))
+
+
+def sipp_final_401_times(path):
+    """Seconds (SIPp's clock) at which SIPp received the 401 to each CSeq 2 REGISTER, i.e. when
+    each auth-failed happened on the wire, from a -trace_msg message file, sorted."""
+    parts = re.split(r"^-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\s*$", read(path), flags=re.M)
+    out = []
+    for stamp, body in zip(parts[1::2], parts[2::2]):
+        if ("message received" in body.split("\n", 2)[1]
+                and re.search(r"^SIP/2\.0 401\b", body, re.M)
+                and re.search(r"^CSeq:\s*2 REGISTER", body, re.M | re.I)):
+            day, frac = stamp.split(".")
+            out.append(calendar.timegm(time.strptime(day, "%Y-%m-%d %H:%M:%S"))
+                       + int(frac) / 10 ** len(frac))
+    return sorted(out)
+
+
+class AuthFloodLive(LivePeers):
+    """Wrong-password REGISTER flood from ONE source (127.0.0.1:5087) through Kamailio, exactly
+    as ../shared/lab/scripts/gen-authflood.sh makes it (register_csv.xml, users with password
+    "wrongpw", -r 500, -default_behaviors all,-bye), watched by one sipbeat capturing live on lo
+    with the DEFAULT event-rate limits (sipcmbeat.md 8): every attempt gives one auth-failed on
+    its second 401 (2.4, 2.6 #4), all keyed "auth-failed:127.0.0.1" (8.1: type + source IP,
+    ports ignored), and the rate table decides which of them are published."""
+
+    # as CallEventsLive, but evr_limits left at the default [20, 240, 3600]
+    COMMON = ("sipbeat.messages.enabled: false\n"
+              "sipbeat.event_types_blst: []\n"
+              "sipbeat.calls_timeouts: {inv_neg: 1s, inv_canceled: 1s, non_inv_fin: 1s, "
+              "non_inv_neg: 1s, inv_bye_repl: 1s}\n"
+              "queue.mem.flush.timeout: 10ms\n"
+              "output.file: {path: \"${path.data}/events\"}\n")
+    INSTANCES = {
+        "live": ("sipbeat.iface: lo\n"
+                 f"sipbeat.ports: [5060, {FLOOD_PORT}]\n"
+                 f"sipbeat.bpf: \"udp and portrange 5060-5090 and not port {HEP_PORT}\"\n"
+                 "sipbeat.max_blocked_timeout: 50ms\n", "Capturing on lo"),
+    }
+
+    def setUp(self):
+        super().setUp()
+        if not port_free(FLOOD_PORT, socket.SOCK_DGRAM):
+            self.skipTest(f"UDP port {FLOOD_PORT} is in use")
+        if not os.path.exists(FLOOD_CSV):
+            self.skipTest(f"{FLOOD_CSV} not found")
+
+    def test_auth_failed_flood_default_rate_limits(self):
+        # Why the counts are exact although the run is timed by the wall clock: the rate table
+        # works on the packet times of the capture, not on when sipbeat gets to the packets, and
+        # with 500 attempts/s against a limit of 20/s the outcome never depends on where the
+        # 1 s windows fall (8.2). The entry is created by the first auth-failed; until 1 s has
+        # passed, its 1 s rate is the plain count (peak hold), and the first 21 auth-failures
+        # come within ~40 ms, so events 1-20 are ok and the 21st is the first exceeded one
+        # (c = 1). From then on every completed window computes about 500/s and the peak hold
+        # carries that value until the next window ends, so each later event is exceeded too:
+        # c runs 1 .. attempts - 20 without an exceeded->ok transition, and the reported c
+        # values (8.3) follow from the attempt count alone. This holds as long as the flood
+        # keeps well over 20 auth-failures in every second of the run, checked below on the
+        # SIPp side, so that a slow or stalled host is told apart from a sipbeat error.
+        n = FLOOD_ATTEMPTS
+        want_reported = reported_exceeded(n - EVR_LIMIT)   # [(1, 0), (100, 99), (200, 100), ...]
+        want_published = EVR_LIMIT + len(want_reported)
+        t0 = time.monotonic()
+        # Kamailio mirrors every message as HEP to 127.0.0.1:9060 (the lab script runs its
+        # hepsink there): a socket that takes them, so that no ICMP port-unreachable comes back
+        hep_sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(hep_sink.close)
+        hep_sink.bind(("127.0.0.1", HEP_PORT))
+        self.start_sipbeats()
+        kam = self.start_kamailio()
+
+        flood = self.sipp("flood-5087", "register_csv.xml", FLOOD_PORT, n, "-r", str(FLOOD_RATE),
+                          "-default_behaviors", "all,-bye", "-inf", FLOOD_CSV)
+        t_flood = time.monotonic()
+        self.finish(flood)
+        flood_s = time.monotonic() - t_flood
+        # SIPp books the second 401 as unexpected on its "200" line: every attempt a failed call
+        self.check_run("flood-5087", 1, n, {">REGISTER": 2 * n, "<401": n, "<200": 0},
+                       unexpected=n)
+        # the flood kept over the limit from its start to its end (see above), on SIPp's clock
+        times = sipp_final_401_times(os.path.join(self.runs["flood-5087"]["dir"], "messages"))
+        where = f"the PEERS were too slow, not sipbeat: see {self.runs['flood-5087']['dir']}"
+        self.assertEqual(len(times), n, "final 401s in SIPp's message trace; " + where)
+        self.assertLess(times[EVR_LIMIT] - times[0], 1.0,
+                        f"the {EVR_LIMIT + 1}st auth failure came over 1 s after the 1st; " + where)
+        in_1s = [bisect.bisect_left(times, t + 1.0) - i
+                 for i, t in enumerate(times) if t + 1.0 <= times[-1]]
+        self.assertGreater(min(in_1s), 2 * EVR_LIMIT,
+                           "fewest auth failures in 1 s (every 1 s window of the run); " + where)
+        peers_done = time.monotonic()
+
+        # auth-failed comes at once on the second 401: wait for the published ones, then a
+        # settle time (> the 1 s state timeouts) in which any surplus event would show up
+        deadline = time.monotonic() + EVENT_WAIT
+        while (time.monotonic() < deadline
+               and len(self.beat_events("live")) < want_published):
+            time.sleep(0.2)
+        time.sleep(SETTLE)
+        proc, log = self.beats["live"]
+        code, _, _ = self.stop(proc)
+        self.assertEqual(code, 0, "sipbeat exit code:\n" + read(log)[-2000:])
+        self.stop_kamailio(kam)
+        elapsed = time.monotonic() - t0
+        print(f"\n[test_calls_live] flood {flood_s:.1f} s, peers {peers_done - t0:.1f} s, "
+              f"total {elapsed:.1f} s", flush=True)
+
+        # ---- what sipbeat reported
+        all_events = self.events(sub="live/events")
+        events = [e for e in all_events if e.get("type") != "counters"]
+        counters = [e for e in all_events if e.get("type") == "counters"]
+        self.assertTrue(counters, "no counters event on exit")
+        ctr = counters[-1]["counters"]
+        ev_rate = {k: field(ctr, f"ev_rate.{k}.val") for k in (
+            "total_events", "blst_type", "blst_rate", "blst_sent", "blst_recovered",
+            "tracking_fail")}
+        capture = {k: field(ctr, f"pcap.lo.{k}.val") for k in ("recvd", "drop", "if_drop")}
+        summary = (f"\nev_rate counters {ev_rate}, capture {capture}, published: "
+                   + "; ".join(f"{e['type']} {e.get('@timestamp')} {e.get('rate')}"
+                               for e in events)[:6000])
+
+        self.assertEqual(collections.Counter(e["type"] for e in events),
+                         {"auth-failed": want_published}, "published events per type" + summary)
+        ok = [e for e in events if field(e, "rate.exceeded") == 0]
+        ex = [e for e in events if field(e, "rate.exceeded") != 0]
+        # the first 20 (in the first second) published as not exceeded, then the reported
+        # exceeded ones, in this order
+        self.assertEqual([field(e, "rate.exceeded") for e in events],
+                         [0] * EVR_LIMIT + [c for c, _ in want_reported],
+                         "rate.exceeded of the published events, in order" + summary)
+        self.assertEqual([field(e, "rate.ex_diff") for e in ex], [d for _, d in want_reported],
+                         "rate.ex_diff of the exceeded events" + summary)
+        self.assertEqual([field(e, "rate.ex_diff") for e in ok], [0] * EVR_LIMIT,
+                         "rate.ex_diff of the events not exceeded" + summary)
+        stamps = [ts_ns(e["@timestamp"]) for e in events]
+        self.assertEqual(stamps, sorted(stamps), "events in time order" + summary)
+        self.assertLess(stamps[EVR_LIMIT] - stamps[0], 10 ** 9,
+                        "the first exceeded event within 1 s of the first event" + summary)
+        for e in events:
+            self.assertEqual(field(e, "rate.key"), "auth-failed:127.0.0.1", f"rate.key: {e}")
+            self.assertEqual(field(e, "sip.response.status"), 401, f"status: {e}")
+            self.assertEqual((field(e, "client.ip"), field(e, "client.port")),
+                             ("127.0.0.1", FLOOD_PORT), f"client: {e}")
+            self.assertIn(field(e, "sip.call_id"), self.runs["flood-5087"]["call_ids"],
+                          f"Call-ID not one of the flood's: {e}")
+        self.assertEqual(len({field(e, "sip.call_id") for e in events}), len(events),
+                         "one auth-failed per attempt" + summary)
+        # not exceeded: the 1 s interval reported (first with a non-zero rate), its rate the
+        # count so far (peak hold in the first second), since = the entry's creation
+        self.assertEqual([field(e, "rate.crt") for e in ok], list(range(1, EVR_LIMIT + 1)),
+                         "rate.crt of the events not exceeded" + summary)
+        self.assertEqual({(field(e, "rate.lim"), field(e, "rate.period")) for e in ok},
+                         {(EVR_LIMIT, EVR_PERIOD_MS)}, "rate.lim/period, not exceeded" + summary)
+        # (compared in microseconds: @timestamp has 6 fraction digits, rate.since up to 9)
+        self.assertEqual({ts_ns(field(e, "rate.since")) // 1000 for e in ok}, {stamps[0] // 1000},
+                         "rate.since of the events not exceeded = the first event" + summary)
+        # exceeded: the 1 s interval is the first exceeded one, over its limit; since = the
+        # ok->exceeded transition (the c = 1 event), never reset (no exceeded->ok in between)
+        self.assertEqual([(field(e, "rate.lim"), field(e, "rate.period")) for e in ex],
+                         [(EVR_LIMIT, EVR_PERIOD_MS)] * len(ex),
+                         "rate.lim/period of the exceeded events" + summary)
+        for e in ex:
+            self.assertGreater(field(e, "rate.crt"), EVR_LIMIT, "rate.crt, exceeded" + summary)
+        self.assertEqual({ts_ns(field(e, "rate.since")) // 1000 for e in ex},
+                         {stamps[EVR_LIMIT] // 1000},
+                         "rate.since of the exceeded events = the first exceeded" + summary)
+
+        # the final counters event: every auth-failed went through the table (8.1), all but
+        # the first 20 exceeded, the reported ones sent, none recovered
+        self.assertEqual(ev_rate["total_events"], n, "ev_rate.total_events" + summary)
+        self.assertEqual((ev_rate["blst_rate"], ev_rate["blst_sent"]),
+                         (n - EVR_LIMIT, len(want_reported)),
+                         "ev_rate.blst_rate, ev_rate.blst_sent" + summary)
+        self.assertEqual((ev_rate["blst_type"], ev_rate["blst_recovered"],
+                          ev_rate["tracking_fail"]), (0, 0, 0),
+                         "ev_rate.blst_type, blst_recovered, tracking_fail" + summary)

@@ -266,7 +266,7 @@ class FileOutput(SipbeatTestCase):
         proc = self.start_beat("-e")
         # One counters event is ~700 bytes, so each file holds one: wait for many rotations.
         def rotations():
-            nums = [re.search(r"-(\d+)\.ndjson$", p) for p in self.event_files()]
+            nums = [re.search(r"-\d{8}-(\d+)\.ndjson$", p) for p in self.event_files()]
             return max([int(m.group(1)) for m in nums if m] + [0])
         # Files older than number_of_files go at once, so wait for the count, not a name.
         self.wait_for(lambda: rotations() >= 5, "five rotations")
