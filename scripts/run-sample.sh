@@ -24,12 +24,20 @@ echo "== events written under $HOME_DIR/data/events:"
 import collections, glob, json, os, sys
 counts = collections.Counter()
 detail = collections.Counter()
+calls = collections.Counter()
+limited = collections.Counter()
 files = sorted(glob.glob(os.path.join(sys.argv[1], "*.ndjson")))
 for path in files:
     with open(path) as f:
         for line in f:
             ev = json.loads(line)
             counts[ev.get("type", "?")] += 1
+            resp = ev.get("sip", {}).get("response", {})
+            if "rate" in ev and ev.get("type") not in ("msg-probe", "parse-error"):
+                calls[(ev["type"], resp.get("status", resp.get("last", "")),
+                       ev["sip"].get("sip_reason", ""))] += 1
+                if ev["rate"]["exceeded"]:
+                    limited[ev["type"]] += 1
             if ev.get("type") == "sip":
                 sip = ev["sip"]
                 what = sip["method"] if sip["type"] == "request" else f'{sip["code"]} ({sip["cseq"]["method"]})'
@@ -40,6 +48,14 @@ print("events by type:")
 for t, n in sorted(counts.items()):
     print(f"  {t:<16} {n}")
 print(f"  {'total':<16} {sum(counts.values())}")
+if calls:
+    print("call and registration events by type, status and reason:")
+    for (t, status, reason), n in sorted(calls.items(), key=lambda kv: str(kv[0])):
+        print(f"  {t:<14} {status!s:<4} {reason:<28} {n}")
+    if limited:
+        print("  (the event-rate limits of sipbeat.evr_limits held back events above the limit;"
+              " reported ones carry rate.exceeded: " +
+              ", ".join(f"{t} {n}" for t, n in sorted(limited.items())) + ")")
 if detail:
     print("sip message events by source and method/status:")
     for (via, what), n in sorted(detail.items()):

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "beat/core/version.h"
 #include "beat/event/message_event.h"
 #include "field_names.h"
 
@@ -75,6 +76,52 @@ void addUri(Document& doc, std::string_view original_key, std::string_view user_
             doc.addString(host_key, u.host);
         }
     }
+}
+
+// sipcmbeat's build fields on every call and packet event (§3.2).
+void addAgentBuild(Document& doc) {
+    doc.addString(kAgentVersionLong, core::kDescribe);
+    doc.addString(kAgentVersionBase, core::kVersion);
+    doc.addString(kAgentCommitHash, core::kCommit.substr(0, 8));
+    doc.addString(kAgentBuildTime, core::kBuildTimeShort);
+}
+
+struct MediaKeys {
+    std::string_view type, port, protocol, address, direction, codecs;
+};
+constexpr MediaKeys kCallerMedia{kSipSdpCallerMediaType,      kSipSdpCallerMediaPort,
+                                 kSipSdpCallerMediaProtocol,  kSipSdpCallerMediaConnectionAddress,
+                                 kSipSdpCallerMediaDirection, kSipSdpCallerMediaCodecs};
+constexpr MediaKeys kCalleeMedia{kSipSdpCalleeMediaType,      kSipSdpCalleeMediaPort,
+                                 kSipSdpCalleeMediaProtocol,  kSipSdpCalleeMediaConnectionAddress,
+                                 kSipSdpCalleeMediaDirection, kSipSdpCalleeMediaCodecs};
+
+// The media summary of one side (SPEC §4): one value per m= line in each list, as the
+// message events' sip.sdp.media.*; codecs of all lines in one list.
+void addMedia(Document& doc, const MediaKeys& k, std::string_view summary) {
+    track::forEachMedia(
+        summary, [&](std::string_view type, std::string_view port, std::string_view proto,
+                     std::string_view addr, std::string_view dir, std::string_view codecs) {
+            doc.appendToList(k.type, type);
+            int64_t p = 0;
+            for (char c : port) {
+                p = p * 10 + (c - '0');
+            }
+            doc.appendToIntList(k.port, p);
+            doc.appendToList(k.protocol, proto);
+            if (!addr.empty()) {
+                doc.appendToList(k.address, addr);
+            }
+            if (!dir.empty()) {
+                doc.appendToList(k.direction, dir);
+            }
+            while (!codecs.empty()) {
+                const size_t comma = codecs.find(',');
+                doc.appendToList(k.codecs, codecs.substr(0, comma));
+                codecs =
+                    comma == std::string_view::npos ? std::string_view{} : codecs.substr(comma + 1);
+            }
+        });
 }
 
 void addIfSet(Document& doc, std::string_view key, std::string_view value) {
@@ -301,6 +348,11 @@ void buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Doc
             break;
     }
 
+    if (ev.type == EventType::CallStart || ev.type == EventType::CallEnd) {
+        addMedia(doc, kCallerMedia, e.attr(Attr::CallerMedia));
+        addMedia(doc, kCalleeMedia, e.attr(Attr::CalleeMedia));
+    }
+
     addRate(doc, type, e.client.ip, ctx.rate);
 
     // dbg.* (§3.2)
@@ -338,6 +390,7 @@ void buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Doc
     doc.addUint(kDbgEventIdx, ctx.ring_size != 0 ? ctx.event_count % ctx.ring_size : 0);
     doc.addUint(kDbgEventNextIdx, ctx.ring_size != 0 ? (ctx.event_count + 1) % ctx.ring_size : 0);
     doc.addString(kEncryptFlags, "0");
+    addAgentBuild(doc);
 }
 
 void addPacketEventFields(Document& doc, std::string_view type, const decode::IpAddress& client,
@@ -366,6 +419,7 @@ void addPacketEventFields(Document& doc, std::string_view type, const decode::Ip
     doc.addUint(kDbgEventIdx, ctx.ring_size != 0 ? ctx.event_count % ctx.ring_size : 0);
     doc.addUint(kDbgEventNextIdx, ctx.ring_size != 0 ? (ctx.event_count + 1) % ctx.ring_size : 0);
     doc.addString(kEncryptFlags, "0");
+    addAgentBuild(doc);
 }
 
 }  // namespace sipbeat::event

@@ -49,6 +49,7 @@ constexpr std::array<uint16_t, kAttrCount> kAttrMax = {
     64,  64,        // user agent, uas
     160, 96,        // pai1, pai2
     64,             // request signature
+    192, 192,       // caller / callee media summaries
 };
 constexpr size_t kMaxKeyBytes = 384;
 
@@ -307,6 +308,44 @@ std::string_view sipspMethodText(uint16_t n) {
     return n < kNames.size() ? kNames[n] : "OTHER";
 }
 }  // namespace
+
+void appendMediaSummary(std::string& out, const sip::Sdp& sdp) {
+    const auto field = [&](std::string_view v) {
+        if (v.empty()) {
+            out.push_back('-');
+            return;
+        }
+        for (char c : v) {
+            out.push_back(c == ' ' || c == '\n' || c == '\r' ? '_' : c);
+        }
+    };
+    const size_t n = std::min<size_t>(sdp.media_count, 4);
+    for (size_t i = 0; i < n; ++i) {
+        const sip::SdpMedia& m = sdp.media[i];
+        if (i > 0) {
+            out.push_back('\n');
+        }
+        field(m.media);
+        out.push_back(' ');
+        out.append(std::to_string(m.port));
+        out.push_back(' ');
+        field(m.protocol);
+        out.push_back(' ');
+        field(m.connection_address.empty() ? sdp.connection_address : m.connection_address);
+        out.push_back(' ');
+        field(m.direction);
+        out.push_back(' ');
+        if (m.codec_count == 0) {
+            field(m.formats);  // static payload types only: the format numbers
+        }
+        for (size_t c = 0; c < m.codec_count; ++c) {
+            if (c > 0) {
+                out.push_back(',');
+            }
+            field(m.codecs[c]);
+        }
+    }
+}
 
 // ---- CallEntry ----
 
@@ -795,7 +834,8 @@ CallEntry* CallTracker::fork(CallEntry* parent, const MsgInfo& m) {
     parent->flags |= kFlagForkParent;
     for (size_t a = 0; a < kAttrCount; ++a) {
         const auto attr = static_cast<Attr>(a);
-        if (attr != Attr::ToTag) {
+        // The branch's To-tag and media are its own.
+        if (attr != Attr::ToTag && attr != Attr::CalleeMedia) {
             c->setAttr(attr, parent->attr(attr));
         }
     }
@@ -1084,6 +1124,24 @@ void CallTracker::updateAttrsFromRequest(CallEntry* e, int dir, const MsgInfo& m
 
 // ---- requests (§2.3) ----
 
+void CallTracker::recordMedia(CallEntry* e, bool caller_side, const sip::Message& msg) {
+    // Only INVITE dialogs report media, and only the first SDP of each side: parsing SDP
+    // costs, and the offer/answer of the call is what the summary is for.
+    const Attr a = caller_side ? Attr::CallerMedia : Attr::CalleeMedia;
+    if (e->method != sip::Method::Invite || msg.body().empty() || !e->attr(a).empty()) {
+        return;
+    }
+    sip::Sdp sdp;
+    if (!msg.sdp(sdp) || sdp.media_count == 0) {
+        return;
+    }
+    std::string& s = media_scratch_;
+    s.clear();
+    appendMediaSummary(s, sdp);
+    e->setAttr(a, s);
+    account(e);
+}
+
 void CallTracker::request(CallEntry* e, int dir, const MsgInfo& m, const sip::Message& msg) {
     const auto d = static_cast<size_t>(dir);
     const sip::Method meth = m.method;
@@ -1104,6 +1162,7 @@ void CallTracker::request(CallEntry* e, int dir, const MsgInfo& m, const sip::Me
     e->last_method[d] = sipspMethodNumber(meth);
     pushState(e);
     updateAttrsFromRequest(e, dir, m, msg);
+    recordMedia(e, dir == 0, msg);
     const CallState old = e->state;
     CallState next = old;
     EventType ev = EventType::Empty;
@@ -1192,6 +1251,7 @@ void CallTracker::reply(CallEntry* e, int dir, const MsgInfo& m, const sip::Mess
         }
     }
     const bool creating = meth == e->method;
+    recordMedia(e, dir != 0, msg);
     const uint16_t prev_final = e->final_status[d];
     if (creating && status > 100) {
         // Only replies to the creating method set sip.response.* and the reason (§2.4).

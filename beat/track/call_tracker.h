@@ -107,8 +107,34 @@ enum class Attr : uint8_t {
     Pai1,
     Pai2,
     RequestSig,
+    CallerMedia,  ///< media summary of the caller's SDP (see appendMediaSummary)
+    CalleeMedia,
 };
-inline constexpr size_t kAttrCount = 14;
+inline constexpr size_t kAttrCount = 16;
+
+/// A compact summary of an SDP's media lines kept per call (SPEC §4 media summary): one
+/// line per m= (at most 4) as `type port protocol address direction codec,codec…`, fields
+/// separated by single spaces, `-` for an empty field.
+void appendMediaSummary(std::string& out, const sip::Sdp& sdp);
+/// Calls `f(type, port, protocol, address, direction, codecs)` for each line of a summary.
+template <typename F>
+void forEachMedia(std::string_view summary, F&& f) {
+    while (!summary.empty()) {
+        const size_t nl = summary.find('\n');
+        std::string_view line = summary.substr(0, nl);
+        summary = nl == std::string_view::npos ? std::string_view{} : summary.substr(nl + 1);
+        std::array<std::string_view, 6> part{};
+        for (size_t i = 0; i < part.size(); ++i) {
+            const size_t sp = i + 1 < part.size() ? line.find(' ') : std::string_view::npos;
+            part[i] = line.substr(0, sp);
+            line = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
+            if (part[i] == "-") {
+                part[i] = {};
+            }
+        }
+        f(part[0], part[1], part[2], part[3], part[4], part[5]);
+    }
+}
 /// Longest stored value of an attribute.
 size_t attrMaxLength(Attr a) noexcept;
 
@@ -281,6 +307,7 @@ private:
     bool siblingStillPending(const CallEntry* e) const;
     void addTrace(CallEntry* e, int dir, bool is_reply, uint16_t code, bool retransmission);
     void pushState(CallEntry* e);
+    void recordMedia(CallEntry* e, bool caller_side, const sip::Message& msg);
     void releaseBinding(CallEntry* e);
     int64_t stateTimeoutNs(CallState s) const;
     void countState(CallState s, int delta);
@@ -308,6 +335,7 @@ private:
     std::vector<CallEntry*> fired_;
     std::vector<CallEntry*> rehash_scratch_;
     uint64_t seq_ = 0;
+    std::string media_scratch_;
     std::unordered_map<std::string, Binding*> bindings_;
     size_t binding_mem_ = 0;
 

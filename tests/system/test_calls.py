@@ -188,6 +188,32 @@ class CallEventShape(SipbeatTestCase):
             self.assertEqual(e["dbg"]["evgen"], "request")
             self.assertTrue(e["dbg"]["evflags"].startswith("call-start|call-end"))
 
+    def test_media_summary_is_the_offer_and_the_answer(self):
+        # SPEC §4: call-start/call-end carry the caller's and the callee's SDP media, the
+        # same values the message events of the INVITE and of its answer carry.
+        events = self.replay("sipbeat.messages.enabled: true\n")
+        offer, answer = {}, {}
+        for e in events:
+            if e["type"] != "sip" or "sdp" not in e["sip"] or e["sipbeat"]["via"] != "wire":
+                continue
+            media = e["sip"]["sdp"]["media"]
+            cid = e["sip"]["call_id"]
+            if e["sip"]["type"] == "request" and e["sip"]["method"] == "INVITE":
+                offer.setdefault(cid, media)
+            elif e["sip"]["type"] == "response" and e["sip"]["cseq"]["method"] == "INVITE":
+                answer.setdefault(cid, media)
+        starts = [e for e in events if e["type"] in ("call-start", "call-end")]
+        self.assertEqual(len(starts), 80)
+        for e in starts:
+            cid = e["sip"]["call_id"]
+            got = e["sip"]["sdp"]
+            for side, want in (("caller", offer[cid]), ("callee", answer[cid])):
+                m = got[side]["media"]
+                self.assertEqual(m["type"], want["type"], cid)
+                self.assertEqual(m["port"], want["port"], cid)
+                self.assertEqual(m["protocol"], want["protocol"], cid)
+                self.assertEqual(m["codecs"], want["codecs"], cid)
+
     def test_sipcmbeat_durations_switch(self):
         ns = {e["sip"]["call_id"]: e["event"]["duration"] for e in self.replay()
               if e["type"] == "call-end"}
