@@ -221,7 +221,7 @@ void SipJob::finish(bool fire_timers) {
 
 void SipJob::publish(std::string_view key) {
     std::lock_guard lock(publish_mutex_);
-    publisher_.publish(doc_, std::string(key));
+    publisher_.publish(doc_, key);
     published_->add();
 }
 

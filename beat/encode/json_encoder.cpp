@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "beat/core/json_escape.h"
 
@@ -83,30 +84,109 @@ void JsonEncoder::writeValue(const event::Field& f, std::string& out) const {
     }
 }
 
-const std::vector<uint32_t>& JsonEncoder::sortedOrder(std::span<const event::Field> fields) {
-    // Events of one kind carry the same keys in the same order, so the sorted order is
-    // computed once per key sequence and reused (FNV-1a over the keys identifies it).
-    uint64_t h = 1469598103934665603ULL;
+namespace {
+
+// Identifies a document's key sequence: events of one kind carry the same keys in the same
+// order. Mixes 8 bytes at a time (keys are short ASCII); 64 bits make a collision among
+// the few hundred sequences cached practically impossible.
+uint64_t keySequenceHash(std::span<const event::Field> fields) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ fields.size();
+    const auto mix = [&](uint64_t w) {
+        h ^= w;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    };
     for (const event::Field& f : fields) {
-        for (char c : f.key) {
-            h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ULL;
+        const std::string_view k = f.key;
+        mix(k.size());
+        size_t i = 0;
+        for (; i + 8 <= k.size(); i += 8) {
+            uint64_t w;
+            std::memcpy(&w, k.data() + i, 8);
+            mix(w);
         }
-        h = (h ^ 0xff) * 1099511628211ULL;
+        uint64_t tail = 0;
+        std::memcpy(&tail, k.data() + i, k.size() - i);
+        mix(tail);
     }
-    auto it = order_cache_.find(h);
-    if (it != order_cache_.end() && it->second.size() == fields.size()) {
+    return h;
+}
+
+}  // namespace
+
+const JsonEncoder::Plan& JsonEncoder::plan(std::span<const event::Field> fields) {
+    const uint64_t h = keySequenceHash(fields);
+    auto it = plans_.find(h);
+    if (it != plans_.end() && it->second.field_count == fields.size()) {
         return it->second;
     }
-    if (order_cache_.size() >= kOrderCacheSize) {
-        order_cache_.clear();  // bounded: an unusual mix of events just recomputes
+    if (plans_.size() >= kPlanCacheSize) {
+        plans_.clear();  // bounded: an unusual mix of events just recomputes
     }
+    // Sorted order: '.' sorts before every other byte, so every name below `a.` directly
+    // follows `a`'s other descendants and one pass can nest them.
     std::vector<uint32_t> order(fields.size());
     for (uint32_t i = 0; i < order.size(); ++i) {
         order[i] = i;
     }
     std::stable_sort(order.begin(), order.end(),
                      [&](uint32_t a, uint32_t b) { return keyLess(fields[a].key, fields[b].key); });
-    return order_cache_[h] = std::move(order);
+    // Write the skeleton once with a placeholder per value; what comes before each value
+    // (closing braces, comma, opening keys, the leaf's name) becomes that step's prefix.
+    Plan p;
+    p.field_count = fields.size();
+    std::string sim = "}";  // the end of @metadata precedes the first field
+    std::vector<std::string_view> open;
+    std::vector<std::string_view> segs;
+    std::string_view last_leaf_path;
+    for (uint32_t idx : order) {
+        const event::Field& f = fields[idx];
+        if (f.key.empty() || f.key == "@timestamp") {
+            continue;
+        }
+        // A value at a path that is a parent of an earlier value, or a duplicate.
+        if (!last_leaf_path.empty() &&
+            (f.key == last_leaf_path ||
+             (f.key.size() > last_leaf_path.size() && f.key[last_leaf_path.size()] == '.' &&
+              f.key.substr(0, last_leaf_path.size()) == last_leaf_path))) {
+            ++p.conflicts;
+            continue;
+        }
+        const size_t start = sim.size();
+        segs.clear();
+        for (size_t pos = 0;;) {
+            const size_t dot = f.key.find('.', pos);
+            segs.push_back(f.key.substr(pos, dot == std::string_view::npos ? dot : dot - pos));
+            if (dot == std::string_view::npos) {
+                break;
+            }
+            pos = dot + 1;
+        }
+        const size_t nseg = segs.size();
+        size_t common = 0;
+        while (common < open.size() && common + 1 < nseg && open[common] == segs[common]) {
+            ++common;
+        }
+        while (open.size() > common) {
+            sim.push_back('}');
+            open.pop_back();
+        }
+        if (sim.back() != '{') {
+            sim.push_back(',');
+        }
+        for (size_t seg = common; seg + 1 < nseg; ++seg) {
+            core::appendJsonString(sim, segs[seg]);
+            sim.append(":{");
+            open.push_back(segs[seg]);
+        }
+        core::appendJsonString(sim, segs[nseg - 1]);
+        sim.push_back(':');
+        p.steps.push_back({idx, sim.substr(start)});
+        sim.push_back('0');  // the value
+        last_leaf_path = f.key;
+    }
+    p.suffix.assign(open.size() + 1, '}');
+    return plans_[h] = std::move(p);
 }
 
 void JsonEncoder::encode(const event::Document& doc, std::string& out) {
@@ -127,63 +207,14 @@ void JsonEncoder::encode(const event::Document& doc, std::string& out) {
         writeValue(m, out);
     }
     out.push_back('}');
-
     const auto fields = doc.fields();
-    const std::vector<uint32_t>& order = sortedOrder(fields);
-
-    open_.clear();
-    std::string_view last_leaf_path;
-    for (uint32_t idx : order) {
-        const event::Field& f = fields[idx];
-        if (f.key.empty() || f.key == "@timestamp") {
-            continue;
-        }
-        // A value at a path that is a parent of an earlier value, or a duplicate.
-        if (!last_leaf_path.empty() &&
-            (f.key == last_leaf_path ||
-             (f.key.size() > last_leaf_path.size() && f.key[last_leaf_path.size()] == '.' &&
-              f.key.substr(0, last_leaf_path.size()) == last_leaf_path))) {
-            ++conflicts_;
-            continue;
-        }
-        segs_.clear();
-        for (size_t start = 0;;) {
-            const size_t dot = f.key.find('.', start);
-            segs_.push_back(f.key.substr(start, dot == std::string_view::npos ? dot : dot - start));
-            if (dot == std::string_view::npos) {
-                break;
-            }
-            start = dot + 1;
-        }
-        const size_t nseg = segs_.size();
-        // Close the objects that this key does not share.
-        size_t common = 0;
-        while (common < open_.size() && common + 1 < nseg && open_[common] == segs_[common]) {
-            ++common;
-        }
-        while (open_.size() > common) {
-            out.push_back('}');
-            open_.pop_back();
-        }
-        // Comma unless this is the first member of a just-opened object.
-        if (out.back() != '{') {
-            out.push_back(',');
-        }
-        for (size_t seg = common; seg + 1 < nseg; ++seg) {
-            core::appendJsonString(out, segs_[seg]);
-            out.append(":{");
-            open_.push_back(segs_[seg]);
-        }
-        core::appendJsonString(out, segs_[nseg - 1]);
-        out.push_back(':');
-        writeValue(f, out);
-        last_leaf_path = f.key;
+    const Plan& p = plan(fields);
+    for (const Plan::Step& st : p.steps) {
+        out.append(st.prefix);
+        writeValue(fields[st.field], out);
     }
-    while (!open_.empty()) {
-        out.push_back('}');
-        open_.pop_back();
-    }
-    out.push_back('}');
+    out.append(p.suffix);
+    conflicts_ += p.conflicts;
 }
 
 std::string prettyPrint(std::string_view json) {

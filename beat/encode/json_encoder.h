@@ -35,15 +35,27 @@ public:
     uint64_t conflicts() const { return conflicts_; }
 
 private:
-    static constexpr size_t kOrderCacheSize = 256;
+    static constexpr size_t kPlanCacheSize = 256;
+
+    /// How to write a document of one key sequence, computed once: for each value in
+    /// output order the JSON text that precedes it (closing braces, comma, opening keys,
+    /// the leaf's name), then what closes the document. Encoding is then appends only.
+    struct Plan {
+        struct Step {
+            uint32_t field;
+            std::string prefix;
+        };
+        std::vector<Step> steps;
+        std::string suffix;
+        size_t field_count = 0;
+        uint64_t conflicts = 0;
+    };
 
     void writeValue(const event::Field& f, std::string& out) const;
-    const std::vector<uint32_t>& sortedOrder(std::span<const event::Field> fields);
+    const Plan& plan(std::span<const event::Field> fields);
 
     JsonOptions options_;
-    std::unordered_map<uint64_t, std::vector<uint32_t>> order_cache_;
-    std::vector<std::string_view> open_;
-    std::vector<std::string_view> segs_;
+    std::unordered_map<uint64_t, Plan> plans_;
     uint64_t conflicts_ = 0;
 };
 

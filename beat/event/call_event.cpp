@@ -39,8 +39,7 @@ void addIp(Document& doc, std::string_view key, const decode::IpAddress& ip) {
 }
 
 void addPair(Document& doc, std::string_view key, int64_t a, int64_t b) {
-    doc.appendToIntList(key, a);
-    doc.appendToIntList(key, b);
+    doc.addIntList(key, {a, b});
 }
 
 void addRate(Document& doc, std::string_view type, const decode::IpAddress& client,
@@ -48,8 +47,8 @@ void addRate(Document& doc, std::string_view type, const decode::IpAddress& clie
     const track::RateInfo r = rate != nullptr ? *rate : track::RateInfo{};
     doc.addUint(kRateExceeded, r.exceeded);
     doc.addUint(kRateExDiff, r.ex_diff);
-    doc.setDouble(kRateCrt, r.crt);
-    doc.setDouble(kRateLim, r.lim);
+    doc.addDouble(kRateCrt, r.crt);
+    doc.addDouble(kRateLim, r.lim);
     doc.addInt(kRatePeriod, r.period_ms);
     addDate(doc, kRateSince, r.since);
     std::string& s = scratch();
@@ -219,22 +218,25 @@ void buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Doc
     {
         std::string& s = scratch();
         e.client.ip.appendText(s);
-        doc.appendToList(kRelatedIp, s);
-        if (!(e.server.ip == e.client.ip)) {
-            s.clear();
+        if (e.server.ip == e.client.ip) {
+            doc.addStringList(kRelatedIp, {s});
+        } else {
+            const size_t split = s.size();
             e.server.ip.appendText(s);
-            doc.appendToList(kRelatedIp, s);
+            const std::string_view both = s;
+            doc.addStringList(kRelatedIp, {both.substr(0, split), both.substr(split)});
         }
     }
 
     // event.*
     const EcsShape shape = ecsShape(ev.type);
     doc.addString(kEventKind, "event");
-    doc.appendToList(kEventCategory, "network");
-    if (!shape.category2.empty()) {
-        doc.appendToList(kEventCategory, shape.category2);
+    if (shape.category2.empty()) {
+        doc.addStringList(kEventCategory, {"network"});
+    } else {
+        doc.addStringList(kEventCategory, {"network", shape.category2});
     }
-    doc.appendToList(kEventType, shape.type);
+    doc.addStringList(kEventType, {shape.type});
     doc.addString(kEventAction, type);
     doc.addString(kEventOutcome, shape.outcome);
     doc.addString(kEventModule, "sip");

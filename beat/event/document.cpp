@@ -156,9 +156,37 @@ void Document::setStringList(std::string_view key, const std::vector<std::string
     }
 }
 
+void Document::addDouble(std::string_view key, double v) {
+    Field& f = appendSlot(key, false);
+    f.kind = ValueKind::Double;
+    f.d = v;
+}
+
+void Document::addIntList(std::string_view key, std::initializer_list<int64_t> values) {
+    Field& f = appendSlot(key, false);
+    f.kind = ValueKind::IntList;
+    f.ints.assign(values);
+}
+
+void Document::addStringList(std::string_view key, std::initializer_list<std::string_view> values) {
+    Field& f = appendSlot(key, false);
+    f.kind = ValueKind::StringList;
+    for (std::string_view v : values) {
+        f.list.push_back(intern(v));
+    }
+}
+
+Field* Document::findForAppend(std::string_view key) {
+    // Lists are mostly built by consecutive appends: try the last field before searching.
+    if (used_ > 0 && fields_[used_ - 1].key == key) {
+        return &fields_[used_ - 1];
+    }
+    return find(key);
+}
+
 void Document::appendToList(std::string_view key, std::string_view v) {
     const std::string_view copy = intern(v);
-    Field* f = find(key);
+    Field* f = findForAppend(key);
     if (f == nullptr || f->kind != ValueKind::StringList) {
         f = &slot(fields_, used_, key);
         f->kind = ValueKind::StringList;
@@ -177,7 +205,7 @@ void Document::appendToListLower(std::string_view key, std::string_view v) {
 }
 
 void Document::appendToIntList(std::string_view key, int64_t v) {
-    Field* f = find(key);
+    Field* f = findForAppend(key);
     if (f == nullptr || f->kind != ValueKind::IntList) {
         f = &slot(fields_, used_, key);
         f->kind = ValueKind::IntList;

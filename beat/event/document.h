@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -69,6 +70,10 @@ public:
     void addInt(std::string_view key, int64_t v);
     void addUint(std::string_view key, uint64_t v);
     void addBool(std::string_view key, bool v);
+    void addDouble(std::string_view key, double v);
+    /// A whole list at once (keys set once per event, e.g. `dbg.cseq`, `event.category`).
+    void addIntList(std::string_view key, std::initializer_list<int64_t> values);
+    void addStringList(std::string_view key, std::initializer_list<std::string_view> values);
 
     /// `@metadata.<key>` entries (not indexed; outputs read them).
     void setMeta(std::string_view key, std::string_view v);
@@ -88,6 +93,7 @@ private:
     Field& slot(std::vector<Field>& list, size_t& used, std::string_view key);
     Field& appendSlot(std::string_view key, bool copy_key);
     Field* find(std::string_view key);
+    Field* findForAppend(std::string_view key);
     std::string_view internLower(std::string_view s);
 
     // Fields past used_ are kept (with their list capacity) for the next event, so a

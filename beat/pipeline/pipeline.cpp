@@ -109,6 +109,36 @@ bool Pipeline::publish(encode::EncodedEvent&& event) {
     return true;
 }
 
+encode::EncodedEvent Pipeline::takeSpare() {
+    std::lock_guard lock(spare_mutex_);
+    if (spare_.empty()) {
+        return {};
+    }
+    encode::EncodedEvent ev = std::move(spare_.back());
+    spare_.pop_back();
+    return ev;
+}
+
+void Pipeline::recycle(std::vector<encode::EncodedEvent>& events) {
+    // Buffers go back to the publisher instead of being freed on this thread and
+    // allocated again on the capture thread. Bounded by the queue size; unusually large
+    // buffers are freed.
+    constexpr size_t kMaxSpareCapacity = 64 * 1024;
+    std::lock_guard lock(spare_mutex_);
+    for (encode::EncodedEvent& ev : events) {
+        if (spare_.size() >= settings_.events) {
+            break;
+        }
+        if (ev.json.capacity() > kMaxSpareCapacity) {
+            continue;
+        }
+        ev.json.clear();
+        ev.key.clear();
+        spare_.push_back(std::move(ev));
+    }
+    events.clear();
+}
+
 void Pipeline::run(outputs::Client& client) {
     while (true) {
         std::vector<encode::EncodedEvent> events;
@@ -170,6 +200,7 @@ void Pipeline::deliver(outputs::Client& client, std::vector<encode::EncodedEvent
                     kLog.debug("Batch of " + std::to_string(n) + " events acknowledged by " +
                                client.describe());
                 }
+                recycle(events);
                 return;
             case Signal::Drop:
                 dropped_->add(n);

@@ -41,6 +41,9 @@ public:
     void start();
     /// Queues one event; blocks while the queue is full. False once closed.
     bool publish(encode::EncodedEvent&& event);
+    /// An event whose buffers were used before (empty, with their capacity), so publishing
+    /// does not allocate once warm; a new one when none is spare.
+    encode::EncodedEvent takeSpare();
     /// Stops accepting events and waits until every queued event is acknowledged or
     /// dropped, then stops the workers.
     void close();
@@ -67,6 +70,9 @@ private:
     std::condition_variable not_full_;
     std::condition_variable drained_;
     std::deque<encode::EncodedEvent> queue_;
+    void recycle(std::vector<encode::EncodedEvent>& events);
+    std::mutex spare_mutex_;
+    std::vector<encode::EncodedEvent> spare_;  ///< at most the queue's size
     size_t in_flight_ = 0;
     bool closing_ = false;
     std::atomic<bool> aborted_{false};

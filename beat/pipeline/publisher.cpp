@@ -54,7 +54,7 @@ void Publisher::flatten(const config::Node& node, const std::string& prefix) {
     static_fields_.push_back(std::move(f));
 }
 
-bool Publisher::publish(event::Document& doc, std::string key) {
+bool Publisher::publish(event::Document& doc, std::string_view key) {
     for (const std::string& tag : settings_.tags) {
         doc.appendToList(fields::kTags, tag);
     }
@@ -79,22 +79,29 @@ bool Publisher::publish(event::Document& doc, std::string key) {
                 break;
         }
     }
-    doc.setString(fields::kAgentEphemeralId, info_.ephemeral_id);
-    doc.setString(fields::kAgentId, info_.id);
-    doc.setString(fields::kAgentName, info_.name);
-    doc.setString(fields::kAgentType, core::kBeatName);
-    doc.setString(fields::kAgentVersion, info_.version);
-    doc.setString(fields::kEcsVersion, core::kEcsVersion);
-    doc.setString(fields::kHostName, info_.name);
+    // Event builders never set these; only the configured `fields` (under root) could, so
+    // without them the fields are appended without a search through the document.
+    const bool may_exist = !static_fields_.empty();
+    const auto put = [&](std::string_view k, std::string_view v) {
+        if (may_exist) {
+            doc.setString(k, v);
+        } else {
+            doc.addString(k, v);
+        }
+    };
+    put(fields::kAgentEphemeralId, info_.ephemeral_id);
+    put(fields::kAgentId, info_.id);
+    put(fields::kAgentName, info_.name);
+    put(fields::kAgentType, core::kBeatName);
+    put(fields::kAgentVersion, info_.version);
+    put(fields::kEcsVersion, core::kEcsVersion);
+    put(fields::kHostName, info_.name);
 
-    encode::EncodedEvent ev;
-    // The string moves into the queue, so each event needs its own buffer: size it once
-    // from the previous event instead of growing it several times.
-    ev.json.reserve(last_size_ + 256);
+    // The buffers move into the queue; spent ones come back from the pipeline.
+    encode::EncodedEvent ev = pipeline_.takeSpare();
     encoder_.encode(doc, ev.json);
-    last_size_ = ev.json.size();
     ev.timestamp = doc.timestamp;
-    ev.key = std::move(key);
+    ev.key.assign(key);
     return pipeline_.publish(std::move(ev));
 }
 

@@ -35,7 +35,7 @@ public:
 
     /// Publishes `doc` (modified in place); `key` is the partitioning key. Blocks while
     /// the queue is full. False when the pipeline is closed.
-    bool publish(event::Document& doc, std::string key = {});
+    bool publish(event::Document& doc, std::string_view key = {});
 
 private:
     /// One `fields` entry, flattened and typed once at start (not per event).
@@ -55,7 +55,6 @@ private:
     ProcessingSettings settings_;
     std::vector<StaticField> static_fields_;
     encode::JsonEncoder encoder_;
-    size_t last_size_ = 1024;
 };
 
 }  // namespace sipbeat::pipeline
