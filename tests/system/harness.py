@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -100,6 +101,16 @@ class SipbeatTestCase(unittest.TestCase):
             with open(path) as f:
                 out.extend(json.loads(line) for line in f if line.strip())
         return out
+
+    def assertFieldsDeclared(self, sub="data/events"):
+        """Every field of the written events is declared in fields/fields.yml with a
+        matching type (SPEC §6)."""
+        check = subprocess.run(
+            [sys.executable, os.path.join(SOURCE_DIR, "fields", "generate_fields.py"),
+             "--fields", os.path.join(SOURCE_DIR, "fields", "fields.yml"),
+             "--check-events"] + self.event_files(sub),
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
 
     def assertExitsWith(self, result, code, stderr_contains=None):
         self.assertEqual(result.returncode, code,

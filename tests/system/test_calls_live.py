@@ -36,6 +36,7 @@ import unittest
 # ctest runs this from tests/system; `python3 -m unittest tests/system/test_calls_live.py`
 # from the source root needs the folder on the path to find harness.py
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_live import port_free  # noqa: E402
 from harness import BIN, SOURCE_DIR, SipbeatTestCase, read
 
 SHARED = os.path.abspath(os.path.join(SOURCE_DIR, "..", "shared"))
@@ -118,17 +119,6 @@ EXPECTED_ORIGINATOR = {
     "caller-terminated": N_BYE,    # 3.2 call-end sip.originator: BYE from the caller
     "callee-terminated": N_WBYE,   # 2.3 "a BYE from the callee side sets Callee_Terminated"
 }
-
-
-def port_free(port, kind):
-    s = socket.socket(socket.AF_INET, kind)
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 def udp_bound(port):
@@ -621,12 +611,7 @@ class AuthFloodLive(LivePeers):
     ports ignored), and the rate table decides which of them are published."""
 
     # as CallEventsLive, but evr_limits left at the default [20, 240, 3600]
-    COMMON = ("sipbeat.messages.enabled: false\n"
-              "sipbeat.event_types_blst: []\n"
-              "sipbeat.calls_timeouts: {inv_neg: 1s, inv_canceled: 1s, non_inv_fin: 1s, "
-              "non_inv_neg: 1s, inv_bye_repl: 1s}\n"
-              "queue.mem.flush.timeout: 10ms\n"
-              "output.file: {path: \"${path.data}/events\"}\n")
+    COMMON = LivePeers.COMMON.replace("sipbeat.evr_limits: [0, 0, 0]\n", "")
     INSTANCES = {
         "live": ("sipbeat.iface: lo\n"
                  f"sipbeat.ports: [5060, {FLOOD_PORT}]\n"
