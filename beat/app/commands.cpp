@@ -319,6 +319,25 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
             "sipbeat.http_port is set, but the web interface is not available in this "
             "version of sipbeat");
     }
+    // Anonymisation comes with a later version: asked for, it must not silently ship the
+    // addresses, URIs and Call-IDs in clear text.
+    for (const char* key :
+         {"sipbeat.encrypt_ip_addresses", "sipbeat.encrypt_uris", "sipbeat.encrypt_call_ids",
+          "sipbeat.encrypt_ua", "sipbeat.encrypt_cbc_uri", "sipbeat.encrypt_ipcipher"}) {
+        if (cfg.getBool(key)) {
+            pipe.close();
+            fatal(std::string("anonymisation is not available in this version of sipbeat; "
+                              "refusing to ship events in clear text accessing '") +
+                  key + "' " + cfg.originOf(key).describe());
+        }
+    }
+    for (const char* key : {"sipbeat.geo_ip_on", "sipbeat.pcap_dump_on"}) {
+        if (cfg.getBool(key)) {
+            kLog.warn(std::string(key) +
+                      " is set, but it is not available in this version of "
+                      "sipbeat: events carry no geoip / attrs.filename");
+        }
+    }
 
     event::Document counters_doc;
     // The final counters event carries every group configured (all by default).
@@ -390,6 +409,12 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
             // A file read to its end: every pending timer fires (SPEC §1); stopped early by
             // a signal, the rest is not invented.
             job.finish(!stop.load());
+            // sipcmbeat's end_wait: stay a while after the input (counters, the web pages).
+            const auto end_wait = std::chrono::nanoseconds(cfg.getDurationNs("sipbeat.end_wait"));
+            const auto wait_until = std::chrono::steady_clock::now() + end_wait;
+            while (!stop.load() && std::chrono::steady_clock::now() < wait_until) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
             if (st && cfg.getBool("sipbeat.run_forever") && !listener_thread.joinable()) {
                 // The input is done; stay up (counters, later the web interface) until
                 // told to stop.

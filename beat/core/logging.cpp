@@ -114,7 +114,7 @@ bool enabled(Level level, std::string_view selector) {
 }
 
 void write(Level level, std::string_view selector, std::string_view message,
-           const std::source_location& where) {
+           const SourceLocation& where) {
     State& s = state();
     std::string line;
     line.reserve(256 + message.size());

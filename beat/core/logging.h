@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +12,24 @@
 #include "beat/core/status.h"
 
 namespace sipbeat::core::logging {
+
+/// Where a log call stands (`log.origin`). std::source_location needs consteval support
+/// that clang 14 (the libFuzzer build) lacks with libstdc++ 12; the builtins both compilers
+/// have give the same.
+class SourceLocation {
+public:
+    static constexpr SourceLocation current(const char* file = __builtin_FILE(),
+                                            unsigned line = __builtin_LINE()) noexcept {
+        return SourceLocation(file, line);
+    }
+    constexpr const char* file_name() const noexcept { return file_; }
+    constexpr unsigned line() const noexcept { return line_; }
+
+private:
+    constexpr SourceLocation(const char* file, unsigned line) noexcept : file_(file), line_(line) {}
+    const char* file_;
+    unsigned line_;
+};
 
 enum class Level : uint8_t { Debug, Info, Warning, Error, Critical };
 
@@ -42,36 +59,34 @@ bool enabled(Level level, std::string_view selector);
 /// Writes one ECS JSON log line (`log.level`, `@timestamp`, `log.logger`,
 /// `log.origin`, `message`, `service.name`, `ecs.version`).
 void write(Level level, std::string_view selector, std::string_view message,
-           const std::source_location& where);
+           const SourceLocation& where);
 
 /// Logger bound to one selector (libbeat's `logp.NewLogger("name")`).
 class Logger {
 public:
     explicit Logger(std::string_view selector) : selector_(selector) {}
     void debug(std::string_view msg,
-               const std::source_location& where = std::source_location::current()) const {
+               const SourceLocation& where = SourceLocation::current()) const {
         log(Level::Debug, msg, where);
     }
-    void info(std::string_view msg,
-              const std::source_location& where = std::source_location::current()) const {
+    void info(std::string_view msg, const SourceLocation& where = SourceLocation::current()) const {
         log(Level::Info, msg, where);
     }
-    void warn(std::string_view msg,
-              const std::source_location& where = std::source_location::current()) const {
+    void warn(std::string_view msg, const SourceLocation& where = SourceLocation::current()) const {
         log(Level::Warning, msg, where);
     }
     void error(std::string_view msg,
-               const std::source_location& where = std::source_location::current()) const {
+               const SourceLocation& where = SourceLocation::current()) const {
         log(Level::Error, msg, where);
     }
     void critical(std::string_view msg,
-                  const std::source_location& where = std::source_location::current()) const {
+                  const SourceLocation& where = SourceLocation::current()) const {
         log(Level::Critical, msg, where);
     }
     bool debugEnabled() const { return enabled(Level::Debug, selector_); }
 
 private:
-    void log(Level level, std::string_view msg, const std::source_location& where) const {
+    void log(Level level, std::string_view msg, const SourceLocation& where) const {
         if (enabled(level, selector_)) {
             write(level, selector_, msg, where);
         }

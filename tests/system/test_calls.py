@@ -17,6 +17,7 @@ import collections
 import json
 import os
 import shutil
+import time
 import unittest
 
 from harness import PCAP_DIR, SOURCE_DIR, SipbeatTestCase
@@ -269,6 +270,22 @@ class CallEventShape(SipbeatTestCase):
         self.assertExitsWith(r, 1)
         self.assertIn("invalid statistics group name 'cals'", r.stderr)
         self.assertIn("sipbeat.stats_groups", r.stderr)
+
+    def test_anonymisation_asked_for_is_refused_not_ignored(self):
+        # Until anonymisation exists, asking for it must not ship clear text.
+        self.write_config("sipbeat.yml", self.file_output() +
+                          "sipbeat.encrypt_call_ids: true\n")
+        r = self.run_beat("-e")
+        self.assertExitsWith(r, 1)
+        self.assertIn("anonymisation is not available", r.stderr)
+        self.assertIn("sipbeat.encrypt_call_ids", r.stderr)
+        self.assertEqual(self.events(), [])
+
+    def test_end_wait_keeps_running_after_the_input(self):
+        start = time.monotonic()
+        self.write_config("sipbeat.yml", self.file_output() + "sipbeat.end_wait: 1500ms\n")
+        self.assertExitsWith(self.run_beat("-e"), 0)
+        self.assertGreaterEqual(time.monotonic() - start, 1.5)
 
     def test_calls_timeouts_are_checked(self):
         for value, msg in (("{inv_neg: 500s}", "out of range"),
