@@ -64,6 +64,11 @@ track::TrackerConfig SipJob::trackerConfig(const config::Config& cfg) {
 track::EventRateConfig SipJob::eventRateConfig(const config::Config& cfg) {
     track::EventRateConfig rc;
     rc.max_entries = static_cast<size_t>(cfg.getInt("sipbeat.evr_max_entries"));
+    if (rc.max_entries == 0) {
+        // A table without room drops every event (§8.1 step 3): surely not what is meant.
+        badValue(cfg, "evr_max_entries",
+                 "must be at least 1 (to turn rates off: evr_limits: [0, 0, 0])");
+    }
     const std::vector<std::string> limits = cfg.getStringList("sipbeat.evr_limits");
     const std::vector<std::string> intervals = cfg.getStringList("sipbeat.evr_intervals");
     if (limits.size() > 3) {

@@ -1386,6 +1386,30 @@ TEST(CallTrackerLimits, MaxEntriesLimitReached) {
                      L(71'000, "other-timeout", 408, kTimeoutReason, "timeout", "lim-5")}));
 }
 
+// §4.2 calls_max_mem: the sum of entry sizes and attribute blocks is bounded; beyond it new
+// entries fail and are counted, the memory count returns to 0 when the entries end.
+TEST(CallTrackerLimits, MaxMemLimitReached) {
+    TrackerConfig cfg = defaultCfg();
+    cfg.max_mem = 3 * (CallTracker::entryOverhead() + 256);
+    TrackerHarness h(cfg);
+    int tracked = 0;
+    int refused = 0;
+    for (int i = 0; i < 10; ++i) {
+        const Dialog d("mem-" + std::to_string(i));
+        const TrackResult r = h.fromCaller(i * 10, d, d.req("OPTIONS", 1));
+        (r == TrackResult::Tracked ? tracked : refused) += 1;
+    }
+    // The limit is checked when an entry is created, against what it will need at first.
+    EXPECT_GE(tracked, 1);
+    EXPECT_GE(refused, 1);
+    EXPECT_LE(h.tracker().memoryBytes(), cfg.max_mem);
+    EXPECT_EQ(refused, 10 - tracked);
+    EXPECT_EQ(h.registry().counter("calls.fail_lim").get(), static_cast<uint64_t>(refused));
+    h.finish();
+    EXPECT_EQ(h.tracker().entries(), 0u);
+    EXPECT_EQ(h.tracker().memoryBytes(), 0u);
+}
+
 // §4.2: Call-ID + From-tag + To-tag at most 384 bytes (an unknown To-tag reserves 50);
 // longer -> not tracked at all.
 TEST(CallTrackerLimits, KeyLongerThan384BytesIsNotTracked) {
