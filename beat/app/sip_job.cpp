@@ -133,6 +133,10 @@ SipJob::SipJob(const config::Config& cfg, pipeline::Publisher& publisher, std::m
     call_ctx_.sipcmbeat_durations = cfg.getBool("sipbeat.compat.sipcmbeat_durations");
     call_ctx_.ring_size = static_cast<uint64_t>(cfg.getInt("sipbeat.event_buffer_size"));
     evr_total_ = &metrics.counter("ev_rate.total_events");
+    for (size_t i = 0; i < dbg_counters_.size(); ++i) {
+        dbg_counters_[i] =
+            &metrics.counter("events.dbg." + std::string(event::kCallEventDbgNames[i]));
+    }
     evr_blst_type_ = &metrics.counter("ev_rate.blst_type");
     for (size_t i = 0; i < track::kEventTypeCount; ++i) {
         by_type_[i] =
@@ -185,7 +189,12 @@ void SipJob::onCallEvent(const track::CallEvent& ev) {
     call_ctx_.start_time = tracker_->startTime();
     call_ctx_.event_count = published_->get();
     call_ctx_.rate = &rate_info_;
-    event::buildCallEvent(ev, call_ctx_, doc_);
+    const uint32_t dbg = event::buildCallEvent(ev, call_ctx_, doc_);
+    for (size_t i = 0; i < dbg_counters_.size(); ++i) {
+        if ((dbg & (1u << i)) != 0) {
+            dbg_counters_[i]->add();
+        }
+    }
     by_type_[static_cast<size_t>(ev.type)]->add();
     // Kafka key = Call-ID: every event of a call lands on one partition (SPEC §9).
     publish(ev.entry->callId());

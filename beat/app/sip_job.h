@@ -90,6 +90,7 @@ private:
     monitoring::Counter* evr_total_;
     monitoring::Counter* evr_blst_type_;
     std::array<monitoring::Counter*, track::kEventTypeCount> by_type_{};
+    std::array<monitoring::Counter*, event::kCallEventDbgNames.size()> dbg_counters_{};
 };
 
 }  // namespace sipbeat::app

@@ -185,8 +185,9 @@ void addRelatedUser(Document& doc, std::string_view uri_text) {
 
 }  // namespace
 
-void buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Document& doc) {
+uint32_t buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Document& doc) {
     const track::CallEntry& e = *ev.entry;
+    uint32_t dbg = 0;
     const std::string_view type = track::eventTypeName(ev.type);
     doc.clear();
     doc.timestamp = ev.time;
@@ -273,16 +274,25 @@ void buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Doc
     addIfSet(doc, kSipRequestSig, e.attr(Attr::RequestSig));
 
     // Per-type extras ([SB] publishEv, §3.2).
-    const auto pdd = [&] {
+    const auto pdd = [&]() -> int64_t {
         if (e.first_18x_ts != 0) {
+            dbg |= kDbgPddOk;
             return msBetween(e.created, e.first_18x_ts);
         }
-        return e.final_reply_ts != 0 ? msBetween(e.created, e.final_reply_ts) : 0;
+        if (e.final_reply_ts != 0) {
+            dbg |= kDbgPddOk;
+            return msBetween(e.created, e.final_reply_ts);
+        }
+        dbg |= kDbgPddFailed;
+        return 0;
     };
-    const auto ringTime = [&] {
-        return e.first_18x_ts != 0 && e.final_reply_ts != 0
-                   ? msBetween(e.first_18x_ts, e.final_reply_ts)
-                   : 0;
+    const auto ringTime = [&]() -> int64_t {
+        if (e.first_18x_ts != 0 && e.final_reply_ts != 0) {
+            dbg |= kDbgRingtOk;
+            return msBetween(e.first_18x_ts, e.final_reply_ts);
+        }
+        dbg |= kDbgRingtFailed;
+        return 0;
     };
     switch (ev.type) {
         case EventType::CallEnd: {
@@ -290,16 +300,20 @@ void buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Doc
             if (answered) {
                 const int64_t ns = ev.time - e.final_reply_ts;
                 doc.addInt(kEventDuration, ctx.sipcmbeat_durations ? ns / core::kNsPerSecond : ns);
+                dbg |= kDbgCendDuration;
                 std::string& s = scratch();
                 core::appendRfc3339(s, e.final_reply_ts, core::Precision::Nanosecond);
                 doc.addString(kEventStart, s);
             } else if (e.first_18x_ts != 0) {
                 doc.addInt(kEventDuration2, secondsBetween(e.first_18x_ts, ev.time));
+                dbg |= kDbgCendDuration2;
             } else if (e.hasEvent(EventType::CallStart) || e.hasEvent(EventType::CallAttempt) ||
                        e.hasEvent(EventType::AuthFailed)) {
                 doc.addInt(kEventDuration3, secondsBetween(e.created, ev.time));
+                dbg |= kDbgCendDuration3;
             } else {
                 doc.addInt(kEventMinLength, secondsBetween(ctx.start_time, ev.time));
+                dbg |= kDbgCendNoDuration;
             }
             {
                 std::string& s = scratch();
@@ -330,8 +344,10 @@ void buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Doc
         case EventType::RegExpired:
             if (e.final_reply_ts != 0) {
                 doc.addInt(kEventLifetime, secondsBetween(e.final_reply_ts, ev.time));
+                dbg |= kDbgLifetimeOk;
             } else {
                 doc.addInt(kEventMinLifetime, secondsBetween(ctx.start_time, ev.time));
+                dbg |= kDbgLifetimeFailed;
             }
             if (ev.status != 0) {
                 doc.addInt(kSipResponseLast, ev.status);
@@ -342,6 +358,7 @@ void buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Doc
             doc.addInt(kSipResponseStatus, ev.status);
             doc.addInt(kSipFrDelay,
                        e.final_reply_ts != 0 ? msBetween(e.created, e.final_reply_ts) : 0);
+            dbg |= e.final_reply_ts != 0 ? kDbgFrDelayOk : kDbgFrDelayFailed;
             break;
         default:
             if (ev.status != 0) {
@@ -393,6 +410,7 @@ void buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Doc
     doc.addUint(kDbgEventNextIdx, ctx.ring_size != 0 ? (ctx.event_count + 1) % ctx.ring_size : 0);
     doc.addString(kEncryptFlags, "0");
     addAgentBuild(doc);
+    return dbg;
 }
 
 void addPacketEventFields(Document& doc, std::string_view type, const decode::IpAddress& client,

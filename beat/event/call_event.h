@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <string_view>
 
 #include "beat/decode/sip_payload.h"
 #include "beat/event/document.h"
@@ -24,8 +26,30 @@ struct CallEventContext {
     const track::RateInfo* rate = nullptr;
 };
 
+/// Which computed fields an event got: sipcmbeat's `events.dbg` counters (§9).
+enum CallEventDbg : uint32_t {
+    kDbgCendDuration = 1,
+    kDbgCendDuration2 = 2,
+    kDbgCendDuration3 = 4,
+    kDbgCendNoDuration = 8,
+    kDbgPddOk = 16,
+    kDbgPddFailed = 32,
+    kDbgRingtOk = 64,
+    kDbgRingtFailed = 128,
+    kDbgLifetimeOk = 256,
+    kDbgLifetimeFailed = 512,
+    kDbgFrDelayOk = 1024,
+    kDbgFrDelayFailed = 2048,
+};
+/// sipcmbeat's names of those counters, in bit order.
+inline constexpr std::array<std::string_view, 12> kCallEventDbgNames = {
+    "cend_duration", "cend_duration2",  "cend_duration3", "cend_noduration",
+    "pdd_ok",        "pdd_failed",      "ringt_ok",       "ringt_failed",
+    "lifetime_ok",   "lifetime_failed", "fr_delay_ok",    "fr_delay_failed"};
+
 /// A sipcmbeat call/registration event (sipcmbeat.md §3.2) with the ECS additions of SPEC §4.
-void buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Document& doc);
+/// Returns the CallEventDbg bits of what it could compute.
+uint32_t buildCallEvent(const track::CallEvent& ev, const CallEventContext& ctx, Document& doc);
 
 /// The sipcmbeat fields msg-probe and parse-error events carry besides their own
 /// (rate.*, dbg.* defaults, encrypt_flags; sipcmbeat.md §3.2, §13 quirk 7).

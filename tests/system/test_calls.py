@@ -264,6 +264,21 @@ class CallEventShape(SipbeatTestCase):
         self.assertEqual(counters["regs"]["active"]["max"], 20)
         self.assertIn("inv_established", counters["calls"])
 
+    def test_events_dbg_counters(self):
+        # sipcmbeat.md §9 events.dbg: which computed fields the events could fill.
+        events = self.replay()
+        by_type = collections.Counter(e["type"] for e in events)
+        dbg = {k: v["val"] for k, v in self.counters()[-1]["counters"]["events"]["dbg"].items()}
+        self.assertEqual(dbg["cend_duration"], by_type["call-end"])  # every call answered
+        self.assertEqual(dbg["cend_noduration"], 0)
+        self.assertEqual(dbg["lifetime_ok"] + dbg["lifetime_failed"],
+                         by_type["reg-del"] + by_type["reg-expired"])
+        self.assertEqual(dbg["lifetime_failed"], 0)
+        self.assertEqual(dbg["fr_delay_ok"], by_type["reg-new"] + by_type["auth-failed"])
+        calls = by_type["call-start"] + by_type["call-end"] + by_type["call-attempt"]
+        self.assertEqual(dbg["pdd_ok"] + dbg["pdd_failed"], calls)
+        self.assertEqual(dbg["ringt_ok"] + dbg["ringt_failed"], calls)
+
     def test_unknown_stats_group_is_an_error(self):
         self.write_config("sipbeat.yml", self.file_output() + "sipbeat.stats_groups: [cals]\n")
         r = self.run_beat("-e")
