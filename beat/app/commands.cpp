@@ -405,6 +405,7 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
             files.replay_min_delay_ns = cfg.getDurationNs("sipbeat.replay_min_delay");
             files.replay_max_delay_ns = cfg.getDurationNs("sipbeat.replay_max_delay");
             files.progress = true;
+            job.setIdleMovesClock(false);
             st = capture::readFiles(files, job, metrics, stop);
             // A file read to its end: every pending timer fires (SPEC §1); stopped early by
             // a signal, the rest is not invented.

@@ -212,7 +212,7 @@ void SipJob::onIdle(core::TimestampNs wall_now) {
     std::lock_guard lock(mutex_);
     decoder_.advanceTime(wall_now);
     // Live input only: with no packets the packet clock follows wall time, so timers fire.
-    if (calls_enabled_) {
+    if (calls_enabled_ && idle_moves_clock_) {
         tracker_->advanceTime(wall_now);
     }
 }

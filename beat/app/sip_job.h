@@ -46,6 +46,12 @@ public:
     void finish(bool fire_timers);
 
     const track::CallTracker& tracker() const { return *tracker_; }
+    /// While pcap files are read their packet time is the clock: the HEP collector's idle
+    /// ticks (wall time) must not move it.
+    void setIdleMovesClock(bool on) {
+        std::lock_guard lock(mutex_);
+        idle_moves_clock_ = on;
+    }
 
     core::TimestampNs lastPacketTime() const { return last_ts_; }
 
@@ -69,6 +75,7 @@ private:
     bool calls_enabled_;
     uint32_t blacklist_ = 0;  ///< bit per track::EventType
     int64_t end_force_timeout_ns_ = 0;
+    bool idle_moves_clock_ = true;
     std::unique_ptr<track::CallTracker> tracker_;
     std::unique_ptr<track::EventRateTable> rates_;
     track::RateInfo rate_info_;
