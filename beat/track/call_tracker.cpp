@@ -1366,6 +1366,13 @@ void CallTracker::releaseBinding(CallEntry* e) {
     if (b->owner == e) {
         binding_mem_ -= sizeof(Binding) + b->key.size() + b->aor_key.size();
         bindings_.erase(b->key);
+        auto [lo, hi] = by_aor_.equal_range(b->aor_key);
+        for (auto it = lo; it != hi; ++it) {
+            if (it->second == b) {
+                by_aor_.erase(it);
+                break;
+            }
+        }
         delete b;
         regs_active_->set(bindings_.size());
     }
@@ -1457,8 +1464,11 @@ void CallTracker::registerReply(CallEntry* e, const MsgInfo& m, const sip::Messa
     if (contact == "*") {
         // Wildcard: every binding of the AOR goes, one reg-del per binding (§4.6).
         regs_del_star_->add();
-        for (auto& [k, b] : bindings_) {
-            if (b->aor_key == aor_key && b->owner != e && !b->owner->reg_deleted_) {
+        // The AOR index keeps this proportional to the AOR's bindings, not to all of them.
+        auto [lo, hi] = by_aor_.equal_range(aor_key);
+        for (auto it = lo; it != hi; ++it) {
+            Binding* b = it->second;
+            if (b->owner != e && !b->owner->reg_deleted_) {
                 b->owner->reg_del_pending_ = true;
                 b->owner->flags |= kFlagDelayedRegDel;
                 setTimerAt(b->owner, now_);
@@ -1538,6 +1548,7 @@ void CallTracker::registerReply(CallEntry* e, const MsgInfo& m, const sip::Messa
          binding_mem_ + sizeof(Binding) + 2 * key.size() <= cfg_.regs_max_mem)) {
         auto* b = new Binding{key, aor_key, e};
         bindings_.emplace(key, b);
+        by_aor_.emplace(aor_key, b);
         binding_mem_ += sizeof(Binding) + b->key.size() + b->aor_key.size();
         e->binding_ = b;
         regs_active_->set(bindings_.size());

@@ -337,6 +337,7 @@ private:
     uint64_t seq_ = 0;
     std::string media_scratch_;
     std::unordered_map<std::string, Binding*> bindings_;
+    std::unordered_multimap<std::string, Binding*> by_aor_;  ///< AOR key → its bindings
     size_t binding_mem_ = 0;
 
     monitoring::Counter* fail_new_;
