@@ -1015,16 +1015,20 @@ void CallTracker::addTrace(CallEntry* e, int dir, bool is_reply, uint16_t code,
         }
     }
     e->trace[e->trace_total % CallEntry::kTraceLen] = rec;
-    if (e->trace_total < UINT16_MAX) {
-        ++e->trace_total;
+    // The count saturates in whole turns of the ring, so the newest record keeps its slot.
+    if (e->trace_total >= UINT16_MAX - CallEntry::kTraceLen) {
+        e->trace_total = static_cast<uint16_t>(e->trace_total - CallEntry::kTraceLen);
     }
+    ++e->trace_total;
 }
 
 void CallTracker::pushState(CallEntry* e) {
     e->state_trace[e->state_trace_total % CallEntry::kStateTraceLen] = e->state;
-    if (e->state_trace_total < UINT16_MAX) {
-        ++e->state_trace_total;
+    if (e->state_trace_total >= UINT16_MAX - CallEntry::kStateTraceLen) {
+        e->state_trace_total =
+            static_cast<uint16_t>(e->state_trace_total - CallEntry::kStateTraceLen);
     }
+    ++e->state_trace_total;
 }
 
 void CallTracker::emit(CallEntry* e, EventType t, EventGen g, core::TimestampNs when,

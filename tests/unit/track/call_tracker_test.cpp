@@ -1511,6 +1511,31 @@ TEST(CallTrackerTrace, TracesKeepLastRecordsWithDroppedCount) {
         << e.prev_state;
 }
 
+// A dialog that lives long (in-dialog keep-alives for weeks): past 65535 messages the traces
+// still end with the newest records, in order.
+TEST(CallTrackerTrace, VeryLongDialogKeepsTheNewestRecords) {
+    TrackerHarness h(defaultCfg());
+    const Dialog d("verylong@10.0.0.1");
+    h.fromCaller(0, d, d.req("INVITE", 1));
+    h.fromCallee(100, d, d.rep(200, 1, "INVITE", "b1"));
+    h.fromCaller(200, d, d.req("ACK", 1, "b1"));
+    int64_t t = 300;
+    uint32_t cseq = 2;
+    for (; cseq < 2 + 40'000; ++cseq) {  // 80,000 records
+        h.fromCaller(t, d, d.req("OPTIONS", cseq, "b1"));
+        h.fromCallee(t + 10, d, d.rep(200, cseq, "OPTIONS", "b1"));
+        t += 20;
+    }
+    h.fromCaller(t, d, d.req("INFO", cseq, "b1"));
+    h.fromCaller(t + 10, d, d.req("BYE", cseq + 1, "b1"));
+    ASSERT_EQ(h.events().size(), 2u);
+    const Rec& e = h.events()[1];
+    const std::string tail = ">OPTIONS<200>INFO>BYE";
+    ASSERT_GE(e.msg_trace.size(), tail.size());
+    EXPECT_EQ(e.msg_trace.substr(e.msg_trace.size() - tail.size()), tail) << e.msg_trace;
+    EXPECT_EQ(e.msg_trace.rfind("...[", 0), 0u) << e.msg_trace;
+}
+
 // =====================================================================================
 // §1 / §2.2 end of input
 // =====================================================================================
