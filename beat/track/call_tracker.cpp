@@ -709,7 +709,9 @@ void CallTracker::finish(int64_t force_after_ns) {
 
 // ---- entries ----
 
-CallEntry* CallTracker::create(const MsgInfo& m, const decode::SipPayload& p) {
+CallEntry* CallTracker::allocEntry() {
+    // §4.2: beyond calls_max_entries / calls_max_mem new entries fail and are counted (the
+    // memory check counts a typical first attribute block of 128 bytes).
     if ((cfg_.max_entries != 0 && entry_count_ >= cfg_.max_entries) ||
         (cfg_.max_mem != 0 && mem_bytes_ + sizeof(CallEntry) + 128 > cfg_.max_mem)) {
         fail_lim_->add();
@@ -721,6 +723,14 @@ CallEntry* CallTracker::create(const MsgInfo& m, const decode::SipPayload& p) {
         return nullptr;
     }
     e->seq_ = ++seq_;
+    return e;
+}
+
+CallEntry* CallTracker::create(const MsgInfo& m, const decode::SipPayload& p) {
+    CallEntry* e = allocEntry();
+    if (e == nullptr) {
+        return nullptr;
+    }
     e->hash_ = hashCallId(m.call_id);
     e->method = m.method;
     e->transport = p.transport;
@@ -804,19 +814,12 @@ void CallTracker::destroy(CallEntry* e) {
 }
 
 CallEntry* CallTracker::fork(CallEntry* parent, const MsgInfo& m) {
-    if ((cfg_.max_entries != 0 && entry_count_ >= cfg_.max_entries) ||
-        (cfg_.max_mem != 0 && mem_bytes_ + sizeof(CallEntry) + 128 > cfg_.max_mem)) {
-        fail_lim_->add();
-        return nullptr;
-    }
-    auto* c = new (std::nothrow) CallEntry();
+    CallEntry* c = allocEntry();
     if (c == nullptr) {
-        fail_new_->add();
         return nullptr;
     }
     // §2.7: the child copies the parent's request side, traces, attributes and event
     // flags (not the reg-* ones) and starts in `init` for the new branch.
-    c->seq_ = ++seq_;
     c->hash_ = parent->hash_;
     c->method = parent->method;
     c->transport = parent->transport;

@@ -281,6 +281,7 @@ public:
 private:
     struct MsgInfo;
     CallEntry* find(const MsgInfo& m, int& dir, bool& create_fork);
+    CallEntry* allocEntry();
     CallEntry* create(const MsgInfo& m, const decode::SipPayload& p);
     CallEntry* fork(CallEntry* parent, const MsgInfo& m);
     void linkEntry(CallEntry* e);
