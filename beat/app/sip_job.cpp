@@ -132,6 +132,7 @@ SipJob::SipJob(const config::Config& cfg, pipeline::Publisher& publisher, std::m
     end_force_timeout_ns_ = cfg.getDurationNs("sipbeat.end_force_timeout");
     call_ctx_.sipcmbeat_durations = cfg.getBool("sipbeat.compat.sipcmbeat_durations");
     call_ctx_.ring_size = static_cast<uint64_t>(cfg.getInt("sipbeat.event_buffer_size"));
+    call_ctx_.rate = &rate_info_;
     evr_total_ = &metrics.counter("ev_rate.total_events");
     for (size_t i = 0; i < dbg_counters_.size(); ++i) {
         dbg_counters_[i] =
@@ -161,9 +162,7 @@ SipJob::SipJob(const config::Config& cfg, pipeline::Publisher& publisher, std::m
     if (!mc.hosts.empty()) {
         auto m = pipeline::HepMirror::create(mc, metrics);
         if (!m) {
-            throw config::ConfigError(m.status().message() +
-                                      " accessing 'sipbeat.hep_mirror.hosts' " +
-                                      cfg.originOf("sipbeat.hep_mirror.hosts").describe());
+            badValue(cfg, "hep_mirror.hosts", m.status().message());
         }
         mirror_ = std::move(m).value();
     }
@@ -178,8 +177,13 @@ bool SipJob::admit(track::EventType type, const decode::IpAddress& client, core:
         return false;
     }
     rates_->tick(when);
-    return rates_->account(static_cast<uint8_t>(type), client, when, rate_info_) ==
-           track::RateVerdict::Publish;
+    if (rates_->account(static_cast<uint8_t>(type), client, when, rate_info_) !=
+        track::RateVerdict::Publish) {
+        return false;
+    }
+    by_type_[static_cast<size_t>(type)]->add();
+    call_ctx_.event_count = published_->get();  // dbg.event_cnt: published before this one
+    return true;
 }
 
 void SipJob::onCallEvent(const track::CallEvent& ev) {
@@ -187,15 +191,12 @@ void SipJob::onCallEvent(const track::CallEvent& ev) {
         return;
     }
     call_ctx_.start_time = tracker_->startTime();
-    call_ctx_.event_count = published_->get();
-    call_ctx_.rate = &rate_info_;
     const uint32_t dbg = event::buildCallEvent(ev, call_ctx_, doc_);
     for (size_t i = 0; i < dbg_counters_.size(); ++i) {
         if ((dbg & (1u << i)) != 0) {
             dbg_counters_[i]->add();
         }
     }
-    by_type_[static_cast<size_t>(ev.type)]->add();
     // Kafka key = Call-ID: every event of a call lands on one partition (SPEC §9).
     publish(ev.entry->callId());
 }
@@ -247,11 +248,8 @@ void SipJob::handlePayload(const decode::SipPayload& payload) {
     if (event::isProbe(payload.bytes)) {
         probes_->add();
         if (admit(track::EventType::MsgProbe, payload.src, payload.timestamp)) {
-            call_ctx_.event_count = published_->get();
-            call_ctx_.rate = &rate_info_;
             event::buildProbeEvent(payload, doc_);
             event::addPacketEventFields(doc_, "msg-probe", payload.src, call_ctx_);
-            by_type_[static_cast<size_t>(track::EventType::MsgProbe)]->add();
             publish({});
         }
         return;
@@ -264,11 +262,8 @@ void SipJob::handlePayload(const decode::SipPayload& payload) {
     if (sip::parse(payload.bytes, msg_, &error, po) != sip::ParseStatus::Ok) {
         parse_errs_->add();
         if (admit(track::EventType::ParseError, payload.src, payload.timestamp)) {
-            call_ctx_.event_count = published_->get();
-            call_ctx_.rate = &rate_info_;
             event::buildParseErrorEvent(payload, msg_, error, doc_);
             event::addPacketEventFields(doc_, "parse-error", payload.src, call_ctx_);
-            by_type_[static_cast<size_t>(track::EventType::ParseError)]->add();
             publish(msg_.callId());
         }
         return;

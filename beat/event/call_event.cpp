@@ -4,6 +4,7 @@
 #include <string>
 
 #include "beat/core/version.h"
+#include "beat/event/builder_util.h"
 #include "beat/event/message_event.h"
 #include "field_names.h"
 
@@ -12,14 +13,10 @@ namespace sipbeat::event {
 namespace {
 
 using namespace fields;  // NOLINT(google-build-using-namespace): field names read better
+using detail::addIp;
+using detail::scratch;
 using track::Attr;
 using track::EventType;
-
-std::string& scratch() {
-    thread_local std::string s;
-    s.clear();
-    return s;
-}
 
 // sipcmbeat dates: RFC 3339 with nanoseconds, the Unix epoch for "not set" (§3.1).
 void addDate(Document& doc, std::string_view key, core::TimestampNs t) {
@@ -29,12 +26,6 @@ void addDate(Document& doc, std::string_view key, core::TimestampNs t) {
     } else {
         core::appendRfc3339(s, t, core::Precision::Nanosecond);
     }
-    doc.addString(key, s);
-}
-
-void addIp(Document& doc, std::string_view key, const decode::IpAddress& ip) {
-    std::string& s = scratch();
-    ip.appendText(s);
     doc.addString(key, s);
 }
 
@@ -170,17 +161,9 @@ EcsShape ecsShape(EventType t) {
 
 void addRelatedUser(Document& doc, std::string_view uri_text) {
     sip::Uri u;
-    if (uri_text.empty() || !sip::parseUri(uri_text, u) || u.user.empty()) {
-        return;
+    if (!uri_text.empty() && sip::parseUri(uri_text, u)) {
+        detail::addRelatedUnique(doc, kRelatedUser, u.user);
     }
-    if (const Field* f = doc.get(kRelatedUser)) {
-        for (std::string_view v : f->list) {
-            if (v == u.user) {
-                return;
-            }
-        }
-    }
-    doc.appendToList(kRelatedUser, u.user);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "beat/event/builder_util.h"
 #include "field_names.h"
 
 namespace sipbeat::event {
@@ -14,19 +15,9 @@ namespace sipbeat::event {
 namespace {
 
 using namespace fields;  // NOLINT(google-build-using-namespace): field names read better
-
-// A per-thread scratch buffer for building IP texts and IDs without allocating.
-std::string& scratch() {
-    thread_local std::string s;
-    s.clear();
-    return s;
-}
-
-void setIp(Document& doc, std::string_view key, const decode::IpAddress& ip) {
-    std::string& s = scratch();
-    ip.appendText(s);
-    doc.addString(key, s);
-}
+using detail::addIp;
+using detail::addRelatedUnique;
+using detail::scratch;
 
 void addRelatedIp(Document& doc, const decode::IpAddress& ip) {
     std::string& s = scratch();
@@ -34,31 +25,15 @@ void addRelatedIp(Document& doc, const decode::IpAddress& ip) {
     doc.appendToList(kRelatedIp, s);
 }
 
-// Appends to a related.* list unless the value is already there (libbeat deduplicates
-// related fields, keeping insertion order).
-void addRelatedUnique(Document& doc, std::string_view key, std::string_view value) {
-    if (value.empty()) {
-        return;
-    }
-    if (const Field* f = doc.get(key)) {
-        for (std::string_view v : f->list) {
-            if (v == value) {
-                return;
-            }
-        }
-    }
-    doc.appendToList(key, value);
-}
-
 void setNetwork(const decode::SipPayload& p, Document& doc) {
-    setIp(doc, kSourceIp, p.src);
+    addIp(doc, kSourceIp, p.src);
     doc.addInt(kSourcePort, p.src_port);
-    setIp(doc, kDestinationIp, p.dst);
+    addIp(doc, kDestinationIp, p.dst);
     doc.addInt(kDestinationPort, p.dst_port);
     // Packetbeat copies source/destination to client/server for every SIP message.
-    setIp(doc, kClientIp, p.src);
+    addIp(doc, kClientIp, p.src);
     doc.addInt(kClientPort, p.src_port);
-    setIp(doc, kServerIp, p.dst);
+    addIp(doc, kServerIp, p.dst);
     doc.addInt(kServerPort, p.dst_port);
     doc.addString(kNetworkTransport, decode::transportName(p.transport));
     doc.addString(kNetworkType, p.src.family == 6 ? "ipv6" : "ipv4");

@@ -152,6 +152,11 @@ struct Binding {
     CallEntry* owner = nullptr;
 };
 
+// What a binding costs: the struct, its keys, and its nodes in the two indexes.
+size_t bindingBytes(std::string_view key, std::string_view aor_key) {
+    return sizeof(Binding) + key.size() + aor_key.size() + 4 * sizeof(void*) + aor_key.size();
+}
+
 struct CallTracker::MsgInfo {
     core::TimestampNs ts = 0;
     bool request = false;
@@ -1102,10 +1107,9 @@ void CallTracker::updateAttrsFromRequest(CallEntry* e, int dir, const MsgInfo& m
     }
     if (e->attr(Attr::Contact).empty() || m.method == sip::Method::Register) {
         std::array<sip::Contact, 1> c;
+        // A REGISTER without Contact (a query) stores nothing: no reg-* event (§4.6).
         if (msg.contacts(c) > 0) {
             e->setAttr(Attr::Contact, c[0].star ? std::string_view("*") : c[0].addr.uri.original);
-        } else if (m.method == sip::Method::Register && e->attr(Attr::Contact).empty()) {
-            // A registration query: nothing stored, so no reg-* event (§4.6).
         }
     }
     // §2.3: the first two PAI URIs of every caller request but REGISTER/ACK/PRACK/UPDATE.
@@ -1277,7 +1281,6 @@ void CallTracker::reply(CallEntry* e, int dir, const MsgInfo& m, const sip::Mess
     const CallState old = e->state;
     CallState next = old;
     EventType ev = EventType::Empty;
-    int64_t explicit_timeout = -1;
     if (meth == sip::Method::Cancel) {
         if (old == CallState::Init || old == CallState::FirstInvite ||
             old == CallState::EarlyDialog) {
@@ -1352,7 +1355,6 @@ void CallTracker::reply(CallEntry* e, int dir, const MsgInfo& m, const sip::Mess
     } else if (!reg_logic) {
         setTimer(e, stateTimeoutNs(old), false);
     }
-    (void)explicit_timeout;
     if (reg_logic) {
         registerReply(e, m, msg, old == CallState::Init);
         return;
@@ -1371,7 +1373,7 @@ void CallTracker::releaseBinding(CallEntry* e) {
     }
     e->binding_ = nullptr;
     if (b->owner == e) {
-        binding_mem_ -= sizeof(Binding) + b->key.size() + b->aor_key.size();
+        binding_mem_ -= bindingBytes(b->key, b->aor_key);
         bindings_.erase(b->key);
         auto [lo, hi] = by_aor_.equal_range(b->aor_key);
         for (auto it = lo; it != hi; ++it) {
@@ -1390,9 +1392,8 @@ void CallTracker::regDelete(CallEntry* e, core::TimestampNs when, EventGen gen,
     // Another entry (an older Call-ID) owning the binding goes silent: the binding is gone.
     if (auto it = bindings_.find(key); it != bindings_.end() && it->second->owner != e) {
         CallEntry* old = it->second->owner;
-        old->reg_deleted_ = true;
         releaseBinding(old);
-        setTimerAt(old, now_);
+        silence(old);
     }
     if (cfg_.reg_del_delay_s > 0) {
         // §4.6 reg_del_delay: wait for a quick re-register before reporting the reg-del.
@@ -1406,6 +1407,14 @@ void CallTracker::regDelete(CallEntry* e, core::TimestampNs when, EventGen gen,
     e->event_flags &= ~(bit(EventType::RegNew) | bit(EventType::RegExpired));
     setTimer(e, stateTimeoutNs(e->state), true);
     emitReg(e, EventType::RegDel, gen, when);
+}
+
+void CallTracker::silence(CallEntry* e) {
+    // Its binding belongs to another Call-ID now or is gone: it ends at once, with neither
+    // reg-del nor reg-expired (§4.6).
+    e->reg_deleted_ = true;
+    e->reg_del_pending_ = false;
+    setTimerAt(e, now_);
 }
 
 void CallTracker::setTimerAt(CallEntry* e, core::TimestampNs when) {
@@ -1537,11 +1546,9 @@ void CallTracker::registerReply(CallEntry* e, const MsgInfo& m, const sip::Messa
     if (it != bindings_.end()) {
         Binding* b = it->second;
         CallEntry* old = b->owner;
-        old->reg_deleted_ = true;
-        old->reg_del_pending_ = false;
         old->flags |= kFlagStolenRegBinding;
-        old->binding_ = nullptr;
-        setTimerAt(old, now_);
+        old->binding_ = nullptr;  // the binding moves on, it is not released
+        silence(old);
         b->owner = e;
         e->binding_ = b;
         e->flags |= kFlagCachedRegBinding;
@@ -1552,11 +1559,11 @@ void CallTracker::registerReply(CallEntry* e, const MsgInfo& m, const sip::Messa
     }
     if ((cfg_.regs_max_entries == 0 || bindings_.size() < cfg_.regs_max_entries) &&
         (cfg_.regs_max_mem == 0 ||
-         binding_mem_ + sizeof(Binding) + 2 * key.size() <= cfg_.regs_max_mem)) {
+         binding_mem_ + bindingBytes(key, aor_key) <= cfg_.regs_max_mem)) {
         auto* b = new Binding{key, aor_key, e};
         bindings_.emplace(key, b);
         by_aor_.emplace(aor_key, b);
-        binding_mem_ += sizeof(Binding) + b->key.size() + b->aor_key.size();
+        binding_mem_ += bindingBytes(b->key, b->aor_key);
         e->binding_ = b;
         regs_active_->set(bindings_.size());
     } else {

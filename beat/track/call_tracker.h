@@ -299,6 +299,7 @@ private:
     void setState(CallEntry* e, CallState s);
     void setTimer(CallEntry* e, int64_t timeout_ns, bool force);
     void setTimerAt(CallEntry* e, core::TimestampNs when);
+    void silence(CallEntry* e);
     void timerUnlink(CallEntry* e);
     void timerLink(CallEntry* e);
     void fireSlot(int64_t tick, core::TimestampNs limit);
