@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -32,24 +33,59 @@ public:
 };
 using BatchPtr = std::unique_ptr<Batch>;
 
-/// One connection (or file) that publishes batches.
+/// The check tree of `sipbeat test output` (reference/beats.md §1.5): each check prints
+/// "name... OK", "name... WARN reason" or "name... ERROR err", indented two spaces per level.
+class TestDriver {
+public:
+    virtual ~TestDriver() = default;
+    /// Runs one check; its status decides OK or ERROR. A failed check fails the test.
+    virtual core::Status run(std::string_view name, const std::function<core::Status()>& check) = 0;
+    /// A group of checks: prints "name..." and runs `body` one level deeper.
+    virtual void section(std::string_view name, const std::function<void()>& body) = 0;
+    /// "name: value" (e.g. "addresses: 127.0.0.1", "version: 8.15.0").
+    virtual void info(std::string_view name, std::string_view value) = 0;
+    /// "name... WARN reason" (does not fail the test).
+    virtual void warn(std::string_view name, std::string_view reason) = 0;
+    virtual bool failed() const = 0;
+};
+
+/// One connection (or file) that publishes batches. The pipeline drives each client from
+/// one worker thread; batch signals may come from any thread.
 class Client {
 public:
     virtual ~Client() = default;
+    /// Opens the connection. A failure is retried by the pipeline with backoff
+    /// (`backoff.init` doubling to `backoff.max`) without using any batch's retries:
+    /// an outage loses nothing while the queue has room (libbeat: cancelled batches).
     virtual core::Status connect() = 0;
-    /// Publishes a batch; may signal it later from another thread.
-    virtual void publish(BatchPtr batch) = 0;
+    /// Publishes a batch. The client signals it exactly once, now or later. A non-ok
+    /// status says the connection is broken: the pipeline closes the client and connects
+    /// again before the next batch; the batch must still be signalled (retry or cancel).
+    virtual core::Status publish(BatchPtr batch) = 0;
     virtual void close() = 0;
     /// "file(/var/lib/sipbeat/events)", for logs.
     virtual std::string describe() const = 0;
+    /// Batches this client may have unsignalled at once (logstash `pipelining`).
+    virtual size_t maxInFlight() const { return 1; }
+    /// `sipbeat test output`: really connects and reports each step. The default checks
+    /// that connect() works.
+    virtual void test(TestDriver& driver) {
+        (void)driver.run("connect", [this] {
+            core::Status st = connect();
+            close();
+            return st;
+        });
+    }
 };
 using ClientPtr = std::unique_ptr<Client>;
 
 /// What an output factory returns: its clients and batching rules.
 struct Group {
     std::vector<ClientPtr> clients;
-    int64_t bulk_max_size = 0;  ///< <= 0: no limit on batch size.
-    int32_t max_retries = 3;    ///< < 0: retry forever.
+    int64_t bulk_max_size = 0;                ///< <= 0: no limit on batch size.
+    int32_t max_retries = 3;                  ///< < 0: retry forever.
+    int64_t backoff_init_ns = 1'000'000'000;  ///< `backoff.init`
+    int64_t backoff_max_ns = 60'000'000'000;  ///< `backoff.max`
 };
 
 /// What every output may use.
@@ -58,6 +94,7 @@ struct OutputContext {
     std::string version;
     const core::Clock* clock = nullptr;
     monitoring::Registry* metrics = nullptr;
+    std::string data_path;  ///< `path.data` (default disk queue directory, …)
 };
 
 /// Knows one `output.<name>` section: its keys (schema) and how to build clients.
@@ -87,7 +124,7 @@ private:
     std::vector<FactoryPtr> factories_;
 };
 
-/// Registers file and console (and, as they land, elasticsearch, logstash, kafka).
+/// Registers every output compiled in.
 void registerBuiltinOutputs(Registry& registry);
 
 }  // namespace sipbeat::outputs

@@ -7,7 +7,7 @@ set -eu
 PACKAGES="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev libfuzzer-14-dev
 clang-format
 libpcap-dev librdkafka-dev libcurl4-openssl-dev rapidjson-dev libyaml-cpp-dev libssl-dev
-zlib1g-dev libgtest-dev libgmock-dev libcli11-dev libcpp-httplib-dev
+kcat zlib1g-dev libgtest-dev libgmock-dev libcli11-dev libcpp-httplib-dev
 python3 python3-yaml
 tshark sip-tester kamailio kamailio-extra-modules sngrep"
 

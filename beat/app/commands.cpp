@@ -134,7 +134,7 @@ int runTestConfig(const CliOptions& cli, const std::string& binary_dir) {
     // output section fails here and not at start.
     monitoring::Registry metrics;
     outputs::OutputContext ctx{std::string(core::kBeatName), std::string(core::kVersion),
-                               &core::SystemClock::instance(), &metrics};
+                               &core::SystemClock::instance(), &metrics, s->cfg.getString("path.data")};
     outputs::Group group = createOutput(*s, ctx);
     std::cout << "Config OK\n";
     return 0;
@@ -293,7 +293,7 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
 
     monitoring::Registry metrics;
     outputs::OutputContext ctx{std::string(core::kBeatName), std::string(core::kVersion), &clock,
-                               &metrics};
+                               &metrics, data};
     pipeline::Pipeline pipe(createOutput(*s, ctx), queueSettings(cfg), metrics);
     pipe.start();
 

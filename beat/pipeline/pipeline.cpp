@@ -187,7 +187,9 @@ void Pipeline::deliver(outputs::Client& client, std::vector<encode::EncodedEvent
         out_total_->add(n);
         active_->add(n);
         batches_->add();
-        client.publish(std::make_unique<PipelineBatch>(state));
+        if (core::Status st = client.publish(std::make_unique<PipelineBatch>(state)); !st) {
+            kLog.error("Failed to publish events to " + client.describe() + ": " + st.message());
+        }
         std::unique_lock lock(state->mutex);
         state->cv.wait(lock, [&] { return state->signal != Signal::Pending; });
         active_->set(active_->get() - n);

@@ -24,7 +24,7 @@ public:
 
     core::Status connect() override { return core::Status::ok(); }
 
-    void publish(BatchPtr batch) override {
+    core::Status publish(BatchPtr batch) override {
         buffer_.clear();
         for (const encode::EncodedEvent& ev : batch->events()) {
             buffer_.append(codec_.apply(ev, scratch_));
@@ -36,12 +36,13 @@ public:
                 write_errors_->add();
             }
             batch->retry();
-            return;
+            return st;
         }
         if (write_bytes_ != nullptr) {
             write_bytes_->add(buffer_.size());
         }
         batch->ack();
+        return core::Status::ok();
     }
 
     void close() override {}

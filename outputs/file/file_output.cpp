@@ -34,12 +34,11 @@ public:
         return core::Status::ok();
     }
 
-    void publish(BatchPtr batch) override {
+    core::Status publish(BatchPtr batch) override {
         if (!rotator_) {
             if (core::Status st = connect(); !st) {
-                kLog.error("Failed to open file output: " + st.message());
-                batch->retry();
-                return;
+                batch->cancel();
+                return st;
             }
         }
         uint64_t bytes = 0;
@@ -48,18 +47,17 @@ public:
             line_.push_back('\n');
             bytes += line_.size();
             if (core::Status st = rotator_->write(line_); !st) {
-                fail(st, std::move(batch));
-                return;
+                return fail(st, std::move(batch));
             }
         }
         if (core::Status st = rotator_->flush(); !st) {
-            fail(st, std::move(batch));
-            return;
+            return fail(st, std::move(batch));
         }
         if (write_bytes_ != nullptr) {
             write_bytes_->add(bytes);
         }
         batch->ack();
+        return core::Status::ok();
     }
 
     void close() override {
@@ -81,7 +79,7 @@ private:
         return s;
     }
 
-    void fail(const core::Status& st, BatchPtr batch) {
+    core::Status fail(const core::Status& st, BatchPtr batch) {
         // The whole batch is retried: events already written may be written twice
         // (at-least-once), none are lost.
         kLog.error("Error writing event to file: " + st.message());
@@ -90,6 +88,7 @@ private:
         }
         rotator_.reset();
         batch->retry();
+        return st;
     }
 
     core::RotatorOptions options_;

@@ -16,7 +16,7 @@ public:
     explicit ScriptedClient(std::vector<Answer> script) : script_(std::move(script)) {}
 
     core::Status connect() override { return core::Status::ok(); }
-    void publish(outputs::BatchPtr batch) override {
+    core::Status publish(outputs::BatchPtr batch) override {
         std::lock_guard lock(mutex_);
         Answer a = next_ < script_.size() ? script_[next_++] : Answer::Ack;
         sizes.push_back(batch->events().size());
@@ -43,6 +43,7 @@ public:
             case Answer::DropSilently:
                 break;  // destroyed without a signal: the pipeline must resend
         }
+        return core::Status::ok();
     }
     void close() override {}
     std::string describe() const override { return "scripted"; }
