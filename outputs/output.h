@@ -67,13 +67,16 @@ public:
     virtual std::string describe() const = 0;
     /// Batches this client may have unsignalled at once (logstash `pipelining`).
     virtual size_t maxInFlight() const { return 1; }
-    /// `sipbeat test output`: really connects and reports each step. The default checks
-    /// that connect() works.
+    /// `sipbeat test output`: really connects and reports each step, in a section headed
+    /// by the host ("elasticsearch: http://localhost:9200..."). The default checks that
+    /// connect() works.
     virtual void test(TestDriver& driver) {
-        (void)driver.run("connect", [this] {
-            core::Status st = connect();
-            close();
-            return st;
+        driver.section(describe(), [&] {
+            (void)driver.run("connect", [this] {
+                core::Status st = connect();
+                close();
+                return st;
+            });
         });
     }
 };
@@ -123,6 +126,10 @@ public:
 private:
     std::vector<FactoryPtr> factories_;
 };
+
+/// The `queue:` section (reference/beats.md §2.5), valid at the top level or under the
+/// output (not both): `mem` or `disk`.
+config::Spec queueSchema();
 
 /// Registers every output compiled in.
 void registerBuiltinOutputs(Registry& registry);

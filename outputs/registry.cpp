@@ -31,9 +31,28 @@ config::Spec Registry::schema() const {
     for (const auto& f : factories_) {
         config::Spec s = f->schema();
         s.fields.insert(s.fields.begin(), {"enabled", config::boolean(true)});
+        s.fields.emplace_back("queue", queueSchema());
         sections.emplace_back(std::string(f->name()), std::move(s));
     }
     return config::object(std::move(sections));
+}
+
+config::Spec queueSchema() {
+    return config::object({
+        {"mem",
+         config::object({{"events", config::integer(3200, 32)},
+                         {"flush", config::object({{"min_events", config::integer(1600, 0)},
+                                                   {"timeout", config::duration("10s", 0)}})}})},
+        // Sizes are byte counts or "200MB", "10GiB" (go-humanize, as libbeat); read by the
+        // app, which names the key when one is wrong.
+        {"disk", config::object({{"path", config::stringNoDefault()},
+                                 {"max_size", config::stringNoDefault()},
+                                 {"segment_size", config::stringNoDefault()},
+                                 {"read_ahead", config::integer(512, 1)},
+                                 {"write_ahead", config::integer(2048, 1)},
+                                 {"retry_interval", config::duration("1s", 0)},
+                                 {"max_retry_interval", config::duration("30s", 0)}})},
+    });
 }
 
 void registerBuiltinOutputs(Registry& registry) {

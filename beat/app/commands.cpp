@@ -25,9 +25,11 @@
 #include "beat/core/version.h"
 #include "beat/event/document.h"
 #include "beat/monitoring/registry.h"
+#include "beat/pipeline/disk_queue.h"
 #include "beat/pipeline/pipeline.h"
 #include "beat/pipeline/publisher.h"
 #include "field_names.h"
+#include "outputs/common/test_driver.h"
 
 namespace sipbeat::app {
 
@@ -101,12 +103,129 @@ outputs::Group createOutput(const Setup& s, const outputs::OutputContext& ctx) {
     return std::move(group).value();
 }
 
-pipeline::QueueSettings queueSettings(const config::Config& cfg) {
-    pipeline::QueueSettings q;
-    q.events = static_cast<size_t>(cfg.getInt("queue.mem.events"));
-    q.flush_min_events = static_cast<size_t>(cfg.getInt("queue.mem.flush.min_events"));
-    q.flush_timeout_ns = cfg.getDurationNs("queue.mem.flush.timeout");
+/// go-humanize's ParseBytes, as libbeat reads `queue.disk.max_size`: "10GB" (powers of
+/// 1000), "10GiB" (powers of 1024), or a plain byte count.
+bool parseByteSize(std::string text, uint64_t& out) {
+    size_t i = 0;
+    while (i < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i])) != 0 || text[i] == '.')) {
+        ++i;
+    }
+    double value = 0;
+    if (i == 0 || !config::parseFloat(text.substr(0, i), value)) {
+        return false;
+    }
+    std::string unit;
+    for (size_t j = i; j < text.size(); ++j) {
+        if (text[j] != ' ') {
+            unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(text[j]))));
+        }
+    }
+    static const std::pair<const char*, double> kUnits[] = {{"", 1},
+                                                            {"b", 1},
+                                                            {"k", 1e3},
+                                                            {"kb", 1e3},
+                                                            {"kib", 1024.0},
+                                                            {"ki", 1024.0},
+                                                            {"m", 1e6},
+                                                            {"mb", 1e6},
+                                                            {"mib", 1048576.0},
+                                                            {"mi", 1048576.0},
+                                                            {"g", 1e9},
+                                                            {"gb", 1e9},
+                                                            {"gib", 1073741824.0},
+                                                            {"gi", 1073741824.0},
+                                                            {"t", 1e12},
+                                                            {"tb", 1e12},
+                                                            {"tib", 1099511627776.0},
+                                                            {"ti", 1099511627776.0}};
+    for (const auto& [name, factor] : kUnits) {
+        if (unit == name) {
+            out = static_cast<uint64_t>(value * factor);
+            return true;
+        }
+    }
+    return false;
+}
+
+/// The queue: `queue.*` at the top level or under the output, never both (libbeat).
+struct QueueChoice {
+    pipeline::QueueSettings mem;
+    std::optional<pipeline::DiskQueueSettings> disk;
+};
+
+QueueChoice queueChoice(const config::Config& cfg, const std::string& output_name,
+                        const std::string& data_path) {
+    const std::string under_output = "output." + output_name + ".queue";
+    const bool top = cfg.has("queue");
+    const bool per_output = cfg.has(under_output);
+    if (top && per_output) {
+        fatal(
+            "queue is set both at the top level and under the output; set only one "
+            "accessing '" +
+            under_output + "' " + cfg.originOf(under_output).describe());
+    }
+    const std::string prefix = per_output ? under_output : "queue";
+    if (cfg.has(prefix + ".mem") && cfg.has(prefix + ".disk")) {
+        fatal("only one queue type can be set (mem or disk) accessing '" + prefix + "' " +
+              cfg.originOf(prefix).describe());
+    }
+    QueueChoice q;
+    q.mem.events = static_cast<size_t>(cfg.getInt(prefix + ".mem.events"));
+    q.mem.flush_min_events = static_cast<size_t>(cfg.getInt(prefix + ".mem.flush.min_events"));
+    q.mem.flush_timeout_ns = cfg.getDurationNs(prefix + ".mem.flush.timeout");
+    if (!cfg.has(prefix + ".disk")) {
+        return q;
+    }
+    const auto size = [&](const std::string& key, uint64_t min, bool required) -> uint64_t {
+        const std::string path = prefix + ".disk." + key;
+        if (!cfg.has(path)) {
+            if (required) {
+                fatal("missing required field accessing '" + path + "' " +
+                      cfg.originOf(prefix + ".disk").describe());
+            }
+            return 0;
+        }
+        uint64_t v = 0;
+        if (!parseByteSize(cfg.getString(path), v)) {
+            fatal("invalid size '" + cfg.getString(path) + "' (use bytes or e.g. 200MB, 10GiB) " +
+                  "accessing '" + path + "' " + cfg.originOf(path).describe());
+        }
+        if (v != 0 && v < min) {
+            fatal("value " + cfg.getString(path) + " is below the minimum of " +
+                  std::to_string(min) + " bytes accessing '" + path + "' " +
+                  cfg.originOf(path).describe());
+        }
+        return v;
+    };
+    pipeline::DiskQueueSettings d;
+    d.path = cfg.has(prefix + ".disk.path") ? cfg.getString(prefix + ".disk.path")
+                                            : data_path + "/diskqueue";
+    // libbeat asks for at least 10 MB; sipbeat accepts 1 MiB for small devices and tests.
+    d.max_size = size("max_size", 1024 * 1024, /*required=*/true);
+    d.segment_size = size("segment_size", 64 * 1024, false);
+    if (d.max_size > 0 && d.segment_size > 0 && d.max_size < 2 * d.segment_size) {
+        fatal("max_size must be at least twice segment_size accessing '" + prefix +
+              ".disk.segment_size' " + cfg.originOf(prefix + ".disk.segment_size").describe());
+    }
+    d.retry_interval_ns = cfg.getDurationNs(prefix + ".disk.retry_interval");
+    q.disk = d;
     return q;
+}
+
+std::unique_ptr<pipeline::Pipeline> makePipeline(outputs::Group group, const QueueChoice& q,
+                                                 monitoring::Registry& metrics) {
+    if (!q.disk) {
+        return std::make_unique<pipeline::Pipeline>(std::move(group), q.mem, metrics);
+    }
+    auto disk = pipeline::DiskQueue::open(*q.disk, metrics);
+    if (!disk) {
+        fatal(disk.status().message());
+    }
+    kLog.info("Disk queue at " + q.disk->path + ", max_size " + std::to_string(q.disk->max_size) +
+              " bytes");
+    return std::make_unique<pipeline::Pipeline>(std::move(group), std::move(disk).value(), q.mem,
+                                                metrics);
 }
 
 core::Precision timestampPrecision(const config::Config& cfg) {
@@ -134,10 +253,27 @@ int runTestConfig(const CliOptions& cli, const std::string& binary_dir) {
     // output section fails here and not at start.
     monitoring::Registry metrics;
     outputs::OutputContext ctx{std::string(core::kBeatName), std::string(core::kVersion),
-                               &core::SystemClock::instance(), &metrics, s->cfg.getString("path.data")};
+                               &core::SystemClock::instance(), &metrics,
+                               s->cfg.getString("path.data")};
     outputs::Group group = createOutput(*s, ctx);
+    (void)queueChoice(s->cfg, s->output_name, s->cfg.getString("path.data"));
     std::cout << "Config OK\n";
     return 0;
+}
+
+int runTestOutput(const CliOptions& cli, const std::string& binary_dir) {
+    auto s = prepare(cli, binary_dir);
+    // Quiet: only the check tree goes to stdout (libbeat prints nothing else either).
+    monitoring::Registry metrics;
+    outputs::OutputContext ctx{std::string(core::kBeatName), std::string(core::kVersion),
+                               &core::SystemClock::instance(), &metrics,
+                               s->cfg.getString("path.data")};
+    outputs::Group group = createOutput(*s, ctx);
+    outputs::ConsoleTestDriver driver(std::cout);
+    for (auto& client : group.clients) {
+        client->test(driver);  // each prints its own tree, headed by its host
+    }
+    return driver.failed() ? 1 : 0;
 }
 
 int runExportConfig(const CliOptions& cli, const std::string& binary_dir) {
@@ -294,7 +430,11 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
     monitoring::Registry metrics;
     outputs::OutputContext ctx{std::string(core::kBeatName), std::string(core::kVersion), &clock,
                                &metrics, data};
-    pipeline::Pipeline pipe(createOutput(*s, ctx), queueSettings(cfg), metrics);
+    const QueueChoice queue = queueChoice(cfg, s->output_name, data);
+    auto pipe_owner = makePipeline(createOutput(*s, ctx), queue, metrics);
+    pipeline::Pipeline& pipe = *pipe_owner;
+    // Live capture and the HEP collector must not stall on a slow output; files wait.
+    pipe.setDropIfFull(files.files.empty());
     pipe.start();
 
     pipeline::BeatInfo info;
@@ -531,6 +671,9 @@ int main(int argc, char** argv) {
     auto* run = app.add_subcommand("run", "Run sipbeat");
     auto* test = app.add_subcommand("test", "Test config");
     auto* test_config = test->add_subcommand("config", "Test configuration settings");
+    auto* test_output = test->add_subcommand("output",
+                                             "Test sipbeat can connect to the output by "
+                                             "using the current settings");
     test->require_subcommand(1);
     auto* exp = app.add_subcommand("export", "Export current config or index template");
     auto* exp_config = exp->add_subcommand("config", "Export current config to stdout");
@@ -583,6 +726,9 @@ int main(int argc, char** argv) {
         }
         if (*test && *test_config) {
             return runTestConfig(cli, dir);
+        }
+        if (*test && *test_output) {
+            return runTestOutput(cli, dir);
         }
         if (*exp && *exp_config) {
             return runExportConfig(cli, dir);

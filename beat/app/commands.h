@@ -12,6 +12,9 @@ int runVersion();
 /// `sipbeat test config`: loads and validates everything `run` would, prints `Config OK`.
 int runTestConfig(const CliOptions& cli, const std::string& binary_dir);
 /// `sipbeat export config`: the merged, expanded configuration as YAML.
+/// `sipbeat test output`: connects to each host of the output and prints the Beats check
+/// tree (reference/beats.md §1.5); exit 1 when a check fails.
+int runTestOutput(const CliOptions& cli, const std::string& binary_dir);
 int runExportConfig(const CliOptions& cli, const std::string& binary_dir);
 /// `sipbeat run` (the default).
 int runBeat(const CliOptions& cli, const std::string& binary_dir);

@@ -42,10 +42,7 @@ std::shared_ptr<const Spec> rootSchema(const outputs::Registry& outputs) {
                                {"redirect_stderr", boolean(false)}})},
              {"metrics", object({{"enabled", boolean(true)}, {"period", duration("30s", 1)}})},
          })},
-        {"queue",
-         object({{"mem", object({{"events", integer(3200, 32)},
-                                 {"flush", object({{"min_events", integer(1600, 0)},
-                                                   {"timeout", duration("10s", 0)}})}})}})},
+        {"queue", outputs::queueSchema()},
         {"output", outputs.schema()},
         {"sipbeat", sipbeatSectionSchema()},
     });

@@ -62,8 +62,6 @@ QueueSettings fastSettings() {
     q.events = 4;
     q.flush_min_events = 2;
     q.flush_timeout_ns = 1'000'000;
-    q.backoff_init_ns = 1'000;
-    q.backoff_max_ns = 10'000;
     return q;
 }
 
@@ -75,14 +73,17 @@ encode::EncodedEvent ev(int i) {
 
 struct Harness {
     explicit Harness(std::vector<ScriptedClient::Answer> script, int32_t max_retries = 3,
-                     int64_t bulk = 0) {
+                     int64_t bulk = 0, bool live = false) {
         auto c = std::make_unique<ScriptedClient>(std::move(script));
         client = c.get();
         outputs::Group g;
         g.clients.push_back(std::move(c));
         g.max_retries = max_retries;
         g.bulk_max_size = bulk;
+        g.backoff_init_ns = 1'000;
+        g.backoff_max_ns = 10'000;
         pipeline = std::make_unique<Pipeline>(std::move(g), fastSettings(), metrics);
+        pipeline->setDropIfFull(live);
         pipeline->start();
     }
     monitoring::Registry metrics;
@@ -118,13 +119,24 @@ TEST(PipelineTest, RetriedBatchIsResentAndCounted) {
     EXPECT_EQ(h.pipeline->acked(), 2u);
 }
 
-TEST(PipelineTest, RetriesAreBoundedByMaxRetries) {
+TEST(PipelineTest, LiveCaptureRetriesAreBoundedByMaxRetries) {
     using A = ScriptedClient::Answer;
-    Harness h({A::Retry, A::Retry, A::Retry}, /*max_retries=*/2);
+    Harness h({A::Retry, A::Retry, A::Retry}, /*max_retries=*/2, 0, /*live=*/true);
     h.pipeline->publish(ev(1));
     h.pipeline->close();
     EXPECT_TRUE(h.client->delivered.empty());
     EXPECT_EQ(h.pipeline->dropped(), 1u);
+}
+
+TEST(PipelineTest, FileInputRetriesUntilDelivered) {
+    // Events read from files are never given up on (libbeat's guaranteed mode, SPEC §13).
+    using A = ScriptedClient::Answer;
+    Harness h({A::Retry, A::Retry, A::Retry, A::Retry, A::Retry}, /*max_retries=*/2);
+    h.pipeline->publish(ev(1));
+    h.pipeline->close();
+    EXPECT_EQ(h.client->delivered, (std::vector<std::string>{ev(1).json}));
+    EXPECT_EQ(h.pipeline->dropped(), 0u);
+    EXPECT_EQ(h.metrics.counter("libbeat.pipeline.events.retry").get(), 5u);
 }
 
 TEST(PipelineTest, PartialRetryResendsOnlyThoseEvents) {

@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "beat/pipeline/disk_queue.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <zlib.h>
+
+#include "beat/core/logging.h"
+
+#include <dirent.h>
+
+namespace sipbeat::pipeline {
+
+namespace {
+
+const core::logging::Logger kLog("queue");
+
+constexpr char kSegmentMagic[4] = {'S', 'B', 'D', 'Q'};
+constexpr char kStateMagic[4] = {'S', 'B', 'S', 'T'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr uint64_t kSegmentHeaderSize = 8;
+constexpr uint64_t kFrameHeaderSize = 8;
+constexpr uint64_t kStateSize = 4 + 4 + 8 + 8 + 4;
+/// No event is this big (the largest SIP message is 64 KiB); a bigger size is corruption.
+constexpr uint32_t kMaxFrameSize = 64U * 1024 * 1024;
+constexpr uint64_t kMinSegmentSize = 1024 * 1024;
+
+void putU32(std::string& out, uint32_t v) {
+    for (int i = 0; i < 4; ++i) {
+        out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    }
+}
+
+void putU64(std::string& out, uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+        out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    }
+}
+
+uint32_t getU32(const unsigned char* p) {
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+uint64_t getU64(const unsigned char* p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+uint32_t crc(const void* data, size_t len) {
+    return static_cast<uint32_t>(
+        ::crc32(0L, static_cast<const Bytef*>(data), static_cast<uInt>(len)));
+}
+
+bool writeAll(int fd, const char* data, size_t len) {
+    while (len > 0) {
+        const ssize_t n = ::write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return false;
+        }
+        data += n;
+        len -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+bool preadAll(int fd, void* buf, size_t len, uint64_t offset) {
+    auto* p = static_cast<char*>(buf);
+    while (len > 0) {
+        const ssize_t n = ::pread(fd, p, len, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        p += n;
+        len -= static_cast<size_t>(n);
+        offset += static_cast<uint64_t>(n);
+    }
+    return true;
+}
+
+int64_t steadyNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+DiskQueue::DiskQueue(DiskQueueSettings settings, monitoring::Registry& metrics)
+    : settings_(std::move(settings)) {
+    refused_ = &metrics.counter("libbeat.pipeline.queue.disk.refused");
+    corrupt_ = &metrics.counter("libbeat.pipeline.queue.disk.corrupt_segments");
+    written_ = &metrics.counter("libbeat.pipeline.queue.disk.written");
+    read_events_ = &metrics.counter("libbeat.pipeline.queue.disk.read");
+    bytes_gauge_ = &metrics.gauge("libbeat.pipeline.queue.disk.bytes");
+}
+
+core::Result<std::unique_ptr<DiskQueue>> DiskQueue::open(DiskQueueSettings settings,
+                                                         monitoring::Registry& metrics) {
+    if (settings.segment_size == 0) {
+        settings.segment_size = std::max(settings.max_size / 10, kMinSegmentSize);
+    }
+    std::unique_ptr<DiskQueue> q(new DiskQueue(std::move(settings), metrics));
+    if (core::Status st = q->recover(); !st) {
+        return st;
+    }
+    return q;
+}
+
+DiskQueue::~DiskQueue() {
+    close();
+    std::lock_guard lock(mutex_);
+    if (write_fd_ >= 0) {
+        ::fdatasync(write_fd_);
+        ::close(write_fd_);
+    }
+    if (read_fd_ >= 0) {
+        ::close(read_fd_);
+    }
+}
+
+std::string DiskQueue::segmentPath(uint64_t id) const {
+    return settings_.path + "/" + std::to_string(id) + ".seg";
+}
+
+core::Status DiskQueue::recover() {
+    const std::string& dir = settings_.path;
+    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+        return core::Status::error("cannot create the disk queue directory " + dir + ": " +
+                                   std::strerror(errno));
+    }
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+        return core::Status::error("cannot read the disk queue directory " + dir + ": " +
+                                   std::strerror(errno));
+    }
+    while (dirent* e = ::readdir(d)) {
+        const std::string name = e->d_name;
+        if (name.size() < 5 || name.compare(name.size() - 4, 4, ".seg") != 0) {
+            continue;
+        }
+        const std::string digits = name.substr(0, name.size() - 4);
+        if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 19) {
+            continue;
+        }
+        struct stat st {};
+        if (::stat((dir + "/" + name).c_str(), &st) != 0) {
+            continue;
+        }
+        const uint64_t id = std::stoull(digits);
+        segments_[id] = static_cast<uint64_t>(st.st_size);
+        total_bytes_ += static_cast<uint64_t>(st.st_size);
+    }
+    ::closedir(d);
+
+    // Where the acknowledged prefix ends.
+    Position start{segments_.empty() ? 1 : segments_.begin()->first, kSegmentHeaderSize};
+    const std::string state_path = dir + "/state.dat";
+    const int sfd = ::open(state_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (sfd >= 0) {
+        unsigned char buf[kStateSize];
+        const bool ok = preadAll(sfd, buf, sizeof buf, 0);
+        ::close(sfd);
+        if (ok && std::memcmp(buf, kStateMagic, 4) == 0 && getU32(buf + 4) == kFormatVersion &&
+            getU32(buf + 24) == crc(buf, 24)) {
+            start = {getU64(buf + 8), getU64(buf + 16)};
+        } else {
+            // Events may be delivered twice, none is lost.
+            kLog.warn("Disk queue state " + state_path +
+                      " is damaged; reading again from the oldest segment");
+        }
+    }
+    // Segments wholly acknowledged before a crash may still be there.
+    for (auto it = segments_.begin(); it != segments_.end() && it->first < start.segment;) {
+        ::unlink(segmentPath(it->first).c_str());
+        total_bytes_ -= it->second;
+        it = segments_.erase(it);
+    }
+    if (!segments_.empty() && segments_.begin()->first > start.segment) {
+        start = {segments_.begin()->first, kSegmentHeaderSize};
+    }
+    read_ = start;
+    acked_ = start;
+    const uint64_t next_id = segments_.empty() ? start.segment : segments_.rbegin()->first + 1;
+    if (core::Status st = openWriteSegment(std::max(next_id, start.segment)); !st) {
+        return st;
+    }
+    if (!segments_.empty() && read_.segment < segments_.begin()->first) {
+        read_ = {segments_.begin()->first, kSegmentHeaderSize};
+    }
+    if (segments_.size() > 1) {
+        kLog.info("Disk queue " + dir + ": " + std::to_string(total_bytes_) + " bytes in " +
+                  std::to_string(segments_.size() - 1) +
+                  " segments from before are delivered first");
+    }
+    bytes_gauge_->set(total_bytes_);
+    return core::Status::ok();
+}
+
+core::Status DiskQueue::openWriteSegment(uint64_t id) {
+    if (write_fd_ >= 0) {
+        // Complete segments are made durable before the next one starts.
+        ::fdatasync(write_fd_);
+        ::close(write_fd_);
+        write_fd_ = -1;
+    }
+    const std::string path = segmentPath(id);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return core::Status::error("cannot create disk queue segment " + path + ": " +
+                                   std::strerror(errno));
+    }
+    std::string header(kSegmentMagic, 4);
+    putU32(header, kFormatVersion);
+    if (!writeAll(fd, header.data(), header.size())) {
+        const int err = errno;
+        ::close(fd);
+        return core::Status::error("cannot write disk queue segment " + path + ": " +
+                                   std::strerror(err));
+    }
+    write_fd_ = fd;
+    write_segment_ = id;
+    write_offset_ = kSegmentHeaderSize;
+    total_bytes_ += kSegmentHeaderSize;
+    segments_[id] = kSegmentHeaderSize;
+    return core::Status::ok();
+}
+
+EventQueue::PushResult DiskQueue::push(encode::EncodedEvent&& event, bool wait) {
+    frame_.clear();
+    putU32(frame_, 0);
+    putU32(frame_, 0);
+    putU64(frame_, static_cast<uint64_t>(event.timestamp));
+    putU32(frame_, static_cast<uint32_t>(event.key.size()));
+    frame_.append(event.key);
+    frame_.append(event.json);
+    const size_t payload = frame_.size() - kFrameHeaderSize;
+    const uint32_t sum = crc(frame_.data() + kFrameHeaderSize, payload);
+    for (int i = 0; i < 4; ++i) {
+        frame_[static_cast<size_t>(i)] = static_cast<char>((payload >> (8 * i)) & 0xff);
+        frame_[static_cast<size_t>(4 + i)] = static_cast<char>((sum >> (8 * i)) & 0xff);
+    }
+
+    std::unique_lock lock(mutex_);
+    const uint64_t need = frame_.size() + kSegmentHeaderSize;
+    const bool never_fits =
+        payload > kMaxFrameSize || (settings_.max_size > 0 && need > settings_.max_size / 2);
+    const auto has_room = [&] {
+        return settings_.max_size == 0 || total_bytes_ + need <= settings_.max_size;
+    };
+    if (wait && !never_fits) {
+        not_full_.wait(lock, [&] { return closed_ || has_room(); });
+    }
+    if (closed_) {
+        return PushResult::Closed;
+    }
+    if (never_fits || !has_room()) {
+        refused_->add();
+        const int64_t now = steadyNs();
+        if (now - last_full_warning_ns_ > 10'000'000'000 || last_full_warning_ns_ == 0) {
+            last_full_warning_ns_ = now;
+            kLog.warn("Disk queue " + settings_.path + " is full (" + std::to_string(total_bytes_) +
+                      " of max_size " + std::to_string(settings_.max_size) +
+                      " bytes): newest events are refused (" + std::to_string(refused_->get()) +
+                      " so far)");
+        }
+        return PushResult::Full;
+    }
+    if (write_offset_ + frame_.size() > settings_.segment_size &&
+        write_offset_ > kSegmentHeaderSize) {
+        if (core::Status st = openWriteSegment(write_segment_ + 1); !st) {
+            kLog.error(st.message());
+            refused_->add();
+            return PushResult::Full;
+        }
+    }
+    if (!writeAll(write_fd_, frame_.data(), frame_.size())) {
+        kLog.error("Cannot write to disk queue segment " + segmentPath(write_segment_) + ": " +
+                   std::strerror(errno) + "; the event is refused");
+        refused_->add();
+        // What was written of the frame is garbage now: the segment ends here for readers
+        // (they count it corrupt), and writing goes on in a new one.
+        (void)openWriteSegment(write_segment_ + 1);
+        return PushResult::Full;
+    }
+    write_offset_ += frame_.size();
+    segments_[write_segment_] = write_offset_;
+    total_bytes_ += frame_.size();
+    bytes_gauge_->set(total_bytes_);
+    written_->add();
+    ++unread_events_;
+    not_empty_.notify_one();
+    return PushResult::Ok;
+}
+
+bool DiskQueue::openReadSegment() {
+    if (read_fd_ >= 0) {
+        return true;
+    }
+    read_fd_ = ::open(segmentPath(read_.segment).c_str(), O_RDONLY | O_CLOEXEC);
+    if (read_fd_ < 0) {
+        return false;
+    }
+    unsigned char header[kSegmentHeaderSize];
+    if (!preadAll(read_fd_, header, sizeof header, 0) ||
+        std::memcmp(header, kSegmentMagic, 4) != 0 || getU32(header + 4) != kFormatVersion) {
+        return false;
+    }
+    return true;
+}
+
+void DiskQueue::skipSegment(const char* why) {
+    corrupt_->add();
+    kLog.warn("Disk queue segment " + segmentPath(read_.segment) + " " + why + " at offset " +
+              std::to_string(read_.offset) + "; the rest of the segment is skipped");
+    if (read_.segment == write_segment_) {
+        // Readers cannot pass the writer: writing moves on to a new segment.
+        (void)openWriteSegment(write_segment_ + 1);
+    }
+    if (read_fd_ >= 0) {
+        ::close(read_fd_);
+        read_fd_ = -1;
+    }
+    auto next = segments_.upper_bound(read_.segment);
+    read_ = {next == segments_.end() ? write_segment_ : next->first, kSegmentHeaderSize};
+}
+
+bool DiskQueue::readFrame(encode::EncodedEvent& out) {
+    while (true) {
+        auto seg = segments_.find(read_.segment);
+        if (seg == segments_.end()) {
+            // Deleted or never there: move on to the next one, if any.
+            auto next = segments_.upper_bound(read_.segment);
+            if (next == segments_.end()) {
+                return false;
+            }
+            read_ = {next->first, kSegmentHeaderSize};
+            continue;
+        }
+        const uint64_t size = seg->second;
+        if (read_.offset >= size) {
+            if (read_.segment == write_segment_) {
+                return false;  // everything written is read
+            }
+            if (read_fd_ >= 0) {
+                ::close(read_fd_);
+                read_fd_ = -1;
+            }
+            auto next = segments_.upper_bound(read_.segment);
+            read_ = {next == segments_.end() ? write_segment_ : next->first, kSegmentHeaderSize};
+            continue;
+        }
+        if (!openReadSegment()) {
+            skipSegment("has no valid header");
+            continue;
+        }
+        if (size - read_.offset < kFrameHeaderSize) {
+            skipSegment("ends in a truncated frame");
+            continue;
+        }
+        unsigned char header[kFrameHeaderSize];
+        if (!preadAll(read_fd_, header, sizeof header, read_.offset)) {
+            skipSegment("cannot be read");
+            continue;
+        }
+        const uint32_t len = getU32(header);
+        const uint32_t sum = getU32(header + 4);
+        if (len < 12 || len > kMaxFrameSize) {
+            skipSegment("has a frame of impossible size");
+            continue;
+        }
+        if (size - read_.offset - kFrameHeaderSize < len) {
+            skipSegment("ends in a truncated frame");
+            continue;
+        }
+        read_buf_.resize(len);
+        if (!preadAll(read_fd_, read_buf_.data(), len, read_.offset + kFrameHeaderSize)) {
+            skipSegment("cannot be read");
+            continue;
+        }
+        if (crc(read_buf_.data(), len) != sum) {
+            skipSegment("has a frame with a wrong CRC");
+            continue;
+        }
+        const auto* p = reinterpret_cast<const unsigned char*>(read_buf_.data());
+        const uint64_t ts = getU64(p);
+        const uint32_t key_len = getU32(p + 8);
+        if (key_len > len - 12) {
+            skipSegment("has a frame with an impossible key length");
+            continue;
+        }
+        out.timestamp = static_cast<core::TimestampNs>(ts);
+        out.key.assign(read_buf_.data() + 12, key_len);
+        out.json.assign(read_buf_.data() + 12 + key_len, len - 12 - key_len);
+        read_.offset += kFrameHeaderSize + len;
+        return true;
+    }
+}
+
+uint64_t DiskQueue::take(std::vector<encode::EncodedEvent>& out, size_t max, bool wait) {
+    out.clear();
+    max = std::max<size_t>(max, 1);
+    std::unique_lock lock(mutex_);
+    while (true) {
+        while (out.size() < max) {
+            encode::EncodedEvent ev;
+            if (!readFrame(ev)) {
+                break;
+            }
+            out.push_back(std::move(ev));
+        }
+        if (!out.empty() || !wait || closed_) {
+            break;
+        }
+        not_empty_.wait(lock);
+    }
+    if (out.empty()) {
+        return 0;
+    }
+    read_events_->add(out.size());
+    unread_events_ -= std::min<uint64_t>(unread_events_, out.size());
+    const uint64_t ticket = next_ticket_++;
+    taken_[ticket] = Taken{read_, false};
+    return ticket;
+}
+
+void DiskQueue::done(uint64_t ticket) {
+    std::lock_guard lock(mutex_);
+    auto it = taken_.find(ticket);
+    if (it == taken_.end()) {
+        return;
+    }
+    it->second.done = true;
+    // The acknowledged position advances over the contiguous prefix of done batches only:
+    // an earlier batch still in flight must be read again after a crash.
+    bool advanced = false;
+    while (!taken_.empty() && taken_.begin()->first == frontier_ticket_ &&
+           taken_.begin()->second.done) {
+        acked_ = taken_.begin()->second.end;
+        taken_.erase(taken_.begin());
+        ++frontier_ticket_;
+        advanced = true;
+    }
+    if (!advanced) {
+        return;
+    }
+    // A position at the end of a finished segment is the start of the next.
+    auto seg = segments_.find(acked_.segment);
+    if (seg != segments_.end() && acked_.segment != write_segment_ &&
+        acked_.offset >= seg->second) {
+        auto next = segments_.upper_bound(acked_.segment);
+        acked_ = {next == segments_.end() ? write_segment_ : next->first, kSegmentHeaderSize};
+    }
+    saveState(acked_);
+    deleteSegmentsBefore(acked_.segment);
+}
+
+void DiskQueue::saveState(Position pos) {
+    std::string buf(kStateMagic, 4);
+    putU32(buf, kFormatVersion);
+    putU64(buf, pos.segment);
+    putU64(buf, pos.offset);
+    putU32(buf, crc(buf.data(), buf.size()));
+    const std::string path = settings_.path + "/state.dat";
+    const std::string tmp = path + ".new";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || !writeAll(fd, buf.data(), buf.size())) {
+        kLog.error("Cannot write disk queue state " + tmp + ": " + std::strerror(errno) +
+                   "; acknowledged events may be sent again after a restart");
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        return;
+    }
+    ::close(fd);
+    // rename() replaces the state atomically: a crash leaves the old or the new one.
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        kLog.error("Cannot replace disk queue state " + path + ": " + std::strerror(errno));
+    }
+}
+
+void DiskQueue::deleteSegmentsBefore(uint64_t id) {
+    bool freed = false;
+    for (auto it = segments_.begin(); it != segments_.end() && it->first < id;) {
+        if (it->first == write_segment_) {
+            break;
+        }
+        if (read_fd_ >= 0 && it->first == read_.segment) {
+            ::close(read_fd_);
+            read_fd_ = -1;
+        }
+        ::unlink(segmentPath(it->first).c_str());
+        total_bytes_ -= it->second;
+        it = segments_.erase(it);
+        freed = true;
+    }
+    if (freed) {
+        bytes_gauge_->set(total_bytes_);
+        not_full_.notify_all();
+    }
+}
+
+void DiskQueue::close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+}
+
+size_t DiskQueue::queued() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<size_t>(unread_events_);
+}
+
+uint64_t DiskQueue::sizeOnDisk() const {
+    std::lock_guard lock(mutex_);
+    return total_bytes_;
+}
+
+}  // namespace sipbeat::pipeline
