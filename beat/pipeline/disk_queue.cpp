@@ -195,16 +195,26 @@ core::Status DiskQueue::recover() {
         total_bytes_ -= it->second;
         it = segments_.erase(it);
     }
+    // A segment read and acknowledged to its end (the last one written before the stop).
+    if (auto it = segments_.find(start.segment);
+        it != segments_.end() && start.offset >= it->second) {
+        ::unlink(segmentPath(it->first).c_str());
+        total_bytes_ -= it->second;
+        segments_.erase(it);
+        start = {start.segment + 1, kSegmentHeaderSize};
+    }
     if (!segments_.empty() && segments_.begin()->first > start.segment) {
         start = {segments_.begin()->first, kSegmentHeaderSize};
     }
     read_ = start;
     acked_ = start;
-    const uint64_t next_id = segments_.empty() ? start.segment : segments_.rbegin()->first + 1;
-    if (core::Status st = openWriteSegment(std::max(next_id, start.segment)); !st) {
+    // New events go to a new segment, after every one that is there.
+    const uint64_t next_id =
+        segments_.empty() ? start.segment : std::max(segments_.rbegin()->first + 1, start.segment);
+    if (core::Status st = openWriteSegment(next_id); !st) {
         return st;
     }
-    if (!segments_.empty() && read_.segment < segments_.begin()->first) {
+    if (read_.segment > write_segment_ || segments_.find(read_.segment) == segments_.end()) {
         read_ = {segments_.begin()->first, kSegmentHeaderSize};
     }
     if (segments_.size() > 1) {

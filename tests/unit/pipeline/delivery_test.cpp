@@ -268,6 +268,24 @@ TEST_F(DiskQueueTest, UnacknowledgedEventsSurviveARestart) {
     EXPECT_EQ(out.back().json, "{\"n\":9}");
 }
 
+TEST_F(DiskQueueTest, AFullyAcknowledgedQueueStartsEmptyAfterARestart) {
+    for (int run = 0; run < 3; ++run) {
+        auto q = open();
+        for (int i = 0; i < 5; ++i) {
+            q->push(ev(run * 10 + i), false);
+        }
+        std::vector<encode::EncodedEvent> out;
+        const uint64_t t = q->take(out, 100, false);
+        ASSERT_EQ(out.size(), 5u) << "run " << run;  // only this run's events
+        EXPECT_EQ(out[0].json, ev(run * 10).json);
+        q->done(t);
+        if (run == 1) {
+            q.release();  // killed
+        }
+    }
+    EXPECT_LE(segments().size(), 2u);
+}
+
 TEST_F(DiskQueueTest, OutOfOrderAcksAdvanceOnlyOverTheAcknowledgedPrefix) {
     {
         auto q = open();
