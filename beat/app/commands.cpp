@@ -103,6 +103,19 @@ outputs::Group createOutput(const Setup& s, const outputs::OutputContext& ctx) {
     return std::move(group).value();
 }
 
+processors::ProcessorList compileProcessorList(const config::Config& cfg, const std::string& path,
+                                               const processors::HostInfo& host) {
+    const config::Node* node = cfg.node(path);
+    if (node == nullptr || node->isNull()) {
+        return {};
+    }
+    auto list = processors::compileProcessors(*node, path, host);
+    if (!list) {
+        fatal(list.status().message());
+    }
+    return std::move(list).value();
+}
+
 /// go-humanize's ParseBytes, as libbeat reads `queue.disk.max_size`: "10GB" (powers of
 /// 1000), "10GiB" (powers of 1024), or a plain byte count.
 bool parseByteSize(std::string text, uint64_t& out) {
@@ -257,6 +270,10 @@ int runTestConfig(const CliOptions& cli, const std::string& binary_dir) {
                                s->cfg.getString("path.data")};
     outputs::Group group = createOutput(*s, ctx);
     (void)queueChoice(s->cfg, s->output_name, s->cfg.getString("path.data"));
+    const processors::HostInfo host = processors::HostInfo::detect();
+    for (const char* path : {"processors", "sipbeat.messages.processors", "sipbeat.calls.processors"}) {
+        (void)compileProcessorList(s->cfg, path, host);
+    }
     std::cout << "Config OK\n";
     return 0;
 }
@@ -448,6 +465,9 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
         processing.fields = *f;
     }
     processing.fields_under_root = cfg.getBool("fields_under_root");
+    const processors::HostInfo host = processors::HostInfo::detect();
+    processing.processors = compileProcessorList(cfg, "processors", host);
+    processing.filtered = &metrics.counter("libbeat.pipeline.events.filtered");
     encode::JsonOptions json;
     json.precision = timestampPrecision(cfg);
     json.version = std::string(core::kVersion);
@@ -491,6 +511,8 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
     std::atomic<bool> stop{false};
     SignalWatcher signals(stop_signals, stop, pipe);
     SipJob job(cfg, publisher, publish_mutex, metrics);
+    job.setProcessors(compileProcessorList(cfg, "sipbeat.messages.processors", host),
+                      compileProcessorList(cfg, "sipbeat.calls.processors", host));
     std::unique_ptr<capture::HepListener> listener;
     if (hep_collector) {
         auto bound = capture::HepListener::bind(hep_listen, metrics);

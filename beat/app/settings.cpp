@@ -15,6 +15,8 @@ std::shared_ptr<const Spec> rootSchema(const outputs::Registry& outputs) {
         {"tags", listOf(stringNoDefault())},
         {"fields", any()},
         {"fields_under_root", boolean(false)},
+        // Checked in detail when compiled (processors/processor.h), naming key and file.
+        {"processors", any()},
         // sipbeat events carry packet time to the microsecond by default (SPEC §5);
         // libbeat's default is millisecond.
         {"timestamp", object({{"precision", oneOf("microsecond",

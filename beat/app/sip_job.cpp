@@ -198,7 +198,7 @@ void SipJob::onCallEvent(const track::CallEvent& ev) {
         }
     }
     // Kafka key = Call-ID: every event of a call lands on one partition (SPEC §9).
-    publish(ev.entry->callId());
+    publish(ev.entry->callId(), call_processors_);
 }
 
 void SipJob::onPacket(const capture::RawPacket& packet) {
@@ -234,10 +234,11 @@ void SipJob::finish(bool fire_timers) {
     }
 }
 
-void SipJob::publish(std::string_view key) {
+void SipJob::publish(std::string_view key, const processors::ProcessorList& own) {
     std::lock_guard lock(publish_mutex_);
-    publisher_.publish(doc_, key);
-    published_->add();
+    if (publisher_.publish(doc_, key, &own)) {
+        published_->add();
+    }
 }
 
 void SipJob::onPayload(const decode::SipPayload& payload) {
@@ -250,7 +251,7 @@ void SipJob::handlePayload(const decode::SipPayload& payload) {
         if (admit(track::EventType::MsgProbe, payload.src, payload.timestamp)) {
             event::buildProbeEvent(payload, doc_);
             event::addPacketEventFields(doc_, "msg-probe", payload.src, call_ctx_);
-            publish({});
+            publish({}, call_processors_);
         }
         return;
     }
@@ -264,7 +265,7 @@ void SipJob::handlePayload(const decode::SipPayload& payload) {
         if (admit(track::EventType::ParseError, payload.src, payload.timestamp)) {
             event::buildParseErrorEvent(payload, msg_, error, doc_);
             event::addPacketEventFields(doc_, "parse-error", payload.src, call_ctx_);
-            publish(msg_.callId());
+            publish(msg_.callId(), call_processors_);
         }
         return;
     }
@@ -277,7 +278,7 @@ void SipJob::handlePayload(const decode::SipPayload& payload) {
     if (messages_enabled_) {
         event::buildMessageEvent(payload, msg_, options_, doc_);
         // Kafka key = Call-ID, so every message of a call lands on one partition (SPEC §9).
-        publish(msg_.callId());
+        publish(msg_.callId(), message_processors_);
     }
     if (calls_enabled_) {
         // After the message event: a call event caused by this message comes second.

@@ -61,13 +61,21 @@ public:
     static track::TrackerConfig trackerConfig(const config::Config& cfg);
     static track::EventRateConfig eventRateConfig(const config::Config& cfg);
 
+    /// The processors of message events and of call/registration events.
+    void setProcessors(processors::ProcessorList messages, processors::ProcessorList calls) {
+        message_processors_ = std::move(messages);
+        call_processors_ = std::move(calls);
+    }
+
 private:
-    void publish(std::string_view key);
+    void publish(std::string_view key, const processors::ProcessorList& own);
     void handlePayload(const decode::SipPayload& payload);
     /// Type blacklist, then the event-rate table (sipcmbeat.md §8.1); false = drop.
     bool admit(track::EventType type, const decode::IpAddress& client, core::TimestampNs when);
 
     pipeline::Publisher& publisher_;
+    processors::ProcessorList message_processors_;
+    processors::ProcessorList call_processors_;
     std::mutex& publish_mutex_;
     decode::Decoder decoder_;
     event::MessageEventOptions options_;

@@ -112,8 +112,10 @@ Spec sipbeatSectionSchema() {
         {"pcap_dump_workers", integer(1, 1)},
         {"pcap_dump_queue_len", integer(10, 1)},
         // sipbeat's own (SPEC §2, §4, §5)
-        {"messages", object({{"enabled", boolean(true)}})},
-        {"calls", object({{"enabled", boolean(true)}})},
+        // Each event kind has its own processors, run before the global ones (libbeat's
+        // per-input processors).
+        {"messages", object({{"enabled", boolean(true)}, {"processors", any()}})},
+        {"calls", object({{"enabled", boolean(true)}, {"processors", any()}})},
         {"keep_original", boolean(true)},
         {"parse_authorization", boolean(true)},
         {"parse_body", boolean(true)},

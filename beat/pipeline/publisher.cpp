@@ -54,7 +54,8 @@ void Publisher::flatten(const config::Node& node, const std::string& prefix) {
     static_fields_.push_back(std::move(f));
 }
 
-bool Publisher::publish(event::Document& doc, std::string_view key) {
+bool Publisher::publish(event::Document& doc, std::string_view key,
+                        const processors::ProcessorList* own) {
     for (const std::string& tag : settings_.tags) {
         doc.appendToList(fields::kTags, tag);
     }
@@ -79,9 +80,16 @@ bool Publisher::publish(event::Document& doc, std::string_view key) {
                 break;
         }
     }
-    // Event builders never set these; only the configured `fields` (under root) could, so
-    // without them the fields are appended without a search through the document.
-    const bool may_exist = !static_fields_.empty();
+    if (own != nullptr && !own->empty() && !own->run(doc)) {
+        if (settings_.filtered != nullptr) {
+            settings_.filtered->add();
+        }
+        return false;
+    }
+    // Event builders never set these; only the configured `fields` (under root) or a
+    // processor could, so without them the fields are appended without a search.
+    const bool may_exist =
+        !static_fields_.empty() || (own != nullptr && !own->empty());
     const auto put = [&](std::string_view k, std::string_view v) {
         if (may_exist) {
             doc.setString(k, v);
@@ -96,6 +104,12 @@ bool Publisher::publish(event::Document& doc, std::string_view key) {
     put(fields::kAgentVersion, info_.version);
     put(fields::kEcsVersion, core::kEcsVersion);
     put(fields::kHostName, info_.name);
+    if (!settings_.processors.empty() && !settings_.processors.run(doc)) {
+        if (settings_.filtered != nullptr) {
+            settings_.filtered->add();
+        }
+        return false;
+    }
 
     // The buffers move into the queue; spent ones come back from the pipeline.
     encode::EncodedEvent ev = pipeline_.takeSpare();

@@ -8,6 +8,7 @@
 #include "beat/encode/json_encoder.h"
 #include "beat/event/document.h"
 #include "beat/pipeline/pipeline.h"
+#include "beat/processors/processor.h"
 
 namespace sipbeat::pipeline {
 
@@ -24,18 +25,26 @@ struct ProcessingSettings {
     std::vector<std::string> tags;
     config::Node fields;  ///< Free-form map, or null.
     bool fields_under_root = false;
+    /// The top-level `processors:` list, run after the builtin fields.
+    processors::ProcessorList processors;
+    /// Counts events dropped by a processor (`libbeat.pipeline.events.filtered`).
+    monitoring::Counter* filtered = nullptr;
 };
 
-/// Completes an event as libbeat's processing does — `tags`, `fields`, then the builtin
-/// `agent.*`, `ecs.version`, `host.name` — encodes it once and queues it.
+/// Completes an event as libbeat's processing does (reference/beats.md §2.4: tags,
+/// fields, the event kind's own processors, the builtin `agent.*`, `ecs.version`,
+/// `host.name`, then the global processors), encodes it once and queues it.
 class Publisher {
 public:
     Publisher(Pipeline& pipeline, BeatInfo info, ProcessingSettings settings,
               encode::JsonOptions json);
 
-    /// Publishes `doc` (modified in place); `key` is the partitioning key. Blocks while
-    /// the queue is full. False when the pipeline is closed.
-    bool publish(event::Document& doc, std::string_view key = {});
+    /// Publishes `doc` (modified in place); `key` is the partitioning key; `own` are the
+    /// processors of the event's kind (`sipbeat.messages.processors`, …). Blocks while the
+    /// queue is full (files). False when the event was not queued: dropped by a
+    /// processor, by a full queue (live capture), or the pipeline is closed.
+    bool publish(event::Document& doc, std::string_view key = {},
+                 const processors::ProcessorList* own = nullptr);
 
 private:
     /// One `fields` entry, flattened and typed once at start (not per event).
