@@ -134,7 +134,8 @@ int runTestConfig(const CliOptions& cli, const std::string& binary_dir) {
     // output section fails here and not at start.
     monitoring::Registry metrics;
     outputs::OutputContext ctx{std::string(core::kBeatName), std::string(core::kVersion),
-                               &core::SystemClock::instance(), &metrics, s->cfg.getString("path.data")};
+                               &core::SystemClock::instance(), &metrics,
+                               s->cfg.getString("path.data")};
     outputs::Group group = createOutput(*s, ctx);
     std::cout << "Config OK\n";
     return 0;
