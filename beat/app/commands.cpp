@@ -271,7 +271,8 @@ int runTestConfig(const CliOptions& cli, const std::string& binary_dir) {
     outputs::Group group = createOutput(*s, ctx);
     (void)queueChoice(s->cfg, s->output_name, s->cfg.getString("path.data"));
     const processors::HostInfo host = processors::HostInfo::detect();
-    for (const char* path : {"processors", "sipbeat.messages.processors", "sipbeat.calls.processors"}) {
+    for (const char* path :
+         {"processors", "sipbeat.messages.processors", "sipbeat.calls.processors"}) {
         (void)compileProcessorList(s->cfg, path, host);
     }
     std::cout << "Config OK\n";

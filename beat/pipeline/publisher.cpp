@@ -88,8 +88,7 @@ bool Publisher::publish(event::Document& doc, std::string_view key,
     }
     // Event builders never set these; only the configured `fields` (under root) or a
     // processor could, so without them the fields are appended without a search.
-    const bool may_exist =
-        !static_fields_.empty() || (own != nullptr && !own->empty());
+    const bool may_exist = !static_fields_.empty() || (own != nullptr && !own->empty());
     const auto put = [&](std::string_view k, std::string_view v) {
         if (may_exist) {
             doc.setString(k, v);
