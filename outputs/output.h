@@ -27,8 +27,10 @@ public:
     virtual void ack() = 0;    ///< All delivered.
     virtual void drop() = 0;   ///< Give up on all; counted as dropped.
     virtual void retry() = 0;  ///< Resend all; uses one retry of the batch's budget.
-    /// Resend these events, acknowledge the others (e.g. per-item 429 from ES).
-    virtual void retryEvents(std::vector<uint32_t> indices) = 0;
+    /// Resend the events at `indices`; of the others, `dropped` were given up on (e.g. a
+    /// per-item 400 from Elasticsearch with no dead-letter index) and the rest are
+    /// acknowledged. Per-item 429 from ES is retried this way.
+    virtual void retryEvents(std::vector<uint32_t> indices, uint32_t dropped) = 0;
     virtual void cancel() = 0;  ///< Resend all without using a retry (reconnect, shutdown).
 };
 using BatchPtr = std::unique_ptr<Batch>;

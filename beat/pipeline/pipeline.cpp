@@ -31,6 +31,7 @@ struct Pipeline::Flight {
     int32_t retries_left = 0;
     Signal signal = Signal::Pending;
     std::vector<uint32_t> retry_indices;
+    uint32_t dropped_items = 0;  ///< with RetryEvents: items the output gave up on
 };
 
 struct Pipeline::Worker {
@@ -59,13 +60,14 @@ public:
     void ack() override { set(Signal::Ack, {}); }
     void drop() override { set(Signal::Drop, {}); }
     void retry() override { set(Signal::Retry, {}); }
-    void retryEvents(std::vector<uint32_t> indices) override {
-        set(Signal::RetryEvents, std::move(indices));
+    void retryEvents(std::vector<uint32_t> indices, uint32_t dropped) override {
+        set(Signal::RetryEvents, std::move(indices), false, dropped);
     }
     void cancel() override { set(Signal::Cancel, {}); }
 
 private:
-    void set(Signal s, std::vector<uint32_t> indices, bool only_if_pending = false) {
+    void set(Signal s, std::vector<uint32_t> indices, bool only_if_pending = false,
+             uint32_t dropped = 0) {
         std::lock_guard lock(worker_->mutex);
         if (flight_->signal != Signal::Pending) {
             if (!only_if_pending) {
@@ -75,6 +77,7 @@ private:
         }
         flight_->signal = s;
         flight_->retry_indices = std::move(indices);
+        flight_->dropped_items = dropped;
         worker_->completed.push_back(flight_);
         worker_->cv.notify_all();
     }
@@ -235,7 +238,15 @@ void Pipeline::complete(Worker& w, const std::shared_ptr<Flight>& f) {
                     again.push_back(std::move(f->events[idx]));
                 }
             }
-            acked_->add(n - again.size());
+            // Items the output gave up on are done for the queue too (libbeat acks them
+            // to the queue and counts them dropped).
+            const size_t dropped = std::min<size_t>(f->dropped_items, n - again.size());
+            if (dropped > 0) {
+                dropped_->add(dropped);
+                kLog.error("Dropping " + std::to_string(dropped) +
+                           " events the output could not deliver");
+            }
+            acked_->add(n - again.size() - dropped);
             queue_acked_->add(n - again.size());
             release(*f, n - again.size());
             f->events = std::move(again);
@@ -281,6 +292,7 @@ void Pipeline::complete(Worker& w, const std::shared_ptr<Flight>& f) {
     if (resend) {
         f->signal = Signal::Pending;
         f->retry_indices.clear();
+        f->dropped_items = 0;
         std::lock_guard lock(mutex_);
         resend_.push_front(f);
     }

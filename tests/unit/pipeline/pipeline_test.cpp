@@ -37,7 +37,7 @@ public:
                 for (size_t i = 1; i < batch->events().size(); ++i) {
                     delivered.push_back(batch->events()[i].json);
                 }
-                batch->retryEvents({0});
+                batch->retryEvents({0}, 0);
                 break;
             }
             case Answer::DropSilently:
