@@ -222,6 +222,8 @@ QueueChoice queueChoice(const config::Config& cfg, const std::string& output_nam
               ".disk.segment_size' " + cfg.originOf(prefix + ".disk.segment_size").describe());
     }
     d.retry_interval_ns = cfg.getDurationNs(prefix + ".disk.retry_interval");
+    d.max_retry_interval_ns =
+        std::max(d.retry_interval_ns, cfg.getDurationNs(prefix + ".disk.max_retry_interval"));
     q.disk = d;
     return q;
 }

@@ -295,22 +295,24 @@ EventQueue::PushResult DiskQueue::push(encode::EncodedEvent&& event, bool wait) 
         }
         return PushResult::Full;
     }
-    if (write_offset_ + frame_.size() > settings_.segment_size &&
-        write_offset_ > kSegmentHeaderSize) {
-        if (core::Status st = openWriteSegment(write_segment_ + 1); !st) {
-            kLog.error(st.message());
+    int64_t retry_ns = std::max<int64_t>(settings_.retry_interval_ns, 1'000'000);
+    for (;;) {
+        core::Status st = appendFrame();
+        if (st) {
+            break;
+        }
+        kLog.error(st.message());
+        if (!wait) {
             refused_->add();
             return PushResult::Full;
         }
-    }
-    if (!writeAll(write_fd_, frame_.data(), frame_.size())) {
-        kLog.error("Cannot write to disk queue segment " + segmentPath(write_segment_) + ": " +
-                   std::strerror(errno) + "; the event is refused");
-        refused_->add();
-        // What was written of the frame is garbage now: the segment ends here for readers
-        // (they count it corrupt), and writing goes on in a new one.
-        (void)openWriteSegment(write_segment_ + 1);
-        return PushResult::Full;
+        // File input waits rather than lose the event: a full disk or a read-only remount
+        // may be repaired while sipbeat runs.
+        not_full_.wait_for(lock, std::chrono::nanoseconds(retry_ns), [&] { return closed_; });
+        if (closed_) {
+            return PushResult::Closed;
+        }
+        retry_ns = std::min(retry_ns * 2, std::max(settings_.max_retry_interval_ns, retry_ns));
     }
     write_offset_ += frame_.size();
     segments_[write_segment_] = write_offset_;
@@ -320,6 +322,26 @@ EventQueue::PushResult DiskQueue::push(encode::EncodedEvent&& event, bool wait) 
     ++unread_events_;
     not_empty_.notify_one();
     return PushResult::Ok;
+}
+
+core::Status DiskQueue::appendFrame() {
+    if (write_fd_ < 0 || (write_offset_ + frame_.size() > settings_.segment_size &&
+                          write_offset_ > kSegmentHeaderSize)) {
+        // A new id even after a failed segment: readers find the next one by id order.
+        if (core::Status st = openWriteSegment(write_segment_ + 1); !st) {
+            return st;
+        }
+    }
+    if (!writeAll(write_fd_, frame_.data(), frame_.size())) {
+        const std::string err = std::strerror(errno);
+        // What was written of the frame is garbage now: the segment ends here for readers
+        // (they count it corrupt), and writing goes on in a new one.
+        ::close(write_fd_);
+        write_fd_ = -1;
+        return core::Status::error("Cannot write to disk queue segment " +
+                                   segmentPath(write_segment_) + ": " + err);
+    }
+    return core::Status::ok();
 }
 
 bool DiskQueue::openReadSegment() {

@@ -16,10 +16,13 @@ namespace sipbeat::pipeline {
 
 /// `queue.disk.*` (reference/beats.md §2.5).
 struct DiskQueueSettings {
-    std::string path;                           ///< Directory: `<id>.seg` files and `state.dat`.
-    uint64_t max_size = 0;                      ///< Bytes of segment files; 0 = unbounded.
-    uint64_t segment_size = 0;                  ///< 0 = max_size / 10 (at least 1 MiB).
-    int64_t retry_interval_ns = 1'000'000'000;  ///< After a write error.
+    std::string path;           ///< Directory: `<id>.seg` files and `state.dat`.
+    uint64_t max_size = 0;      ///< Bytes of segment files; 0 = unbounded.
+    uint64_t segment_size = 0;  ///< 0 = max_size / 10 (at least 1 MiB).
+    /// After a write error a waiting push() tries again after retry_interval, doubling up
+    /// to max_retry_interval (libbeat's writer loop); a non-waiting one refuses the event.
+    int64_t retry_interval_ns = 1'000'000'000;
+    int64_t max_retry_interval_ns = 30'000'000'000;
 };
 
 /// The disk queue: at-least-once delivery across output outages and `kill -9`.
@@ -77,6 +80,9 @@ private:
     void skipSegment(const char* why);
     bool openReadSegment();
     void saveState(Position pos);
+    /// Appends frame_ to the write segment (a new one when this one is full). Called with
+    /// mutex_ held.
+    core::Status appendFrame();
     void deleteSegmentsBefore(uint64_t id);
 
     DiskQueueSettings settings_;

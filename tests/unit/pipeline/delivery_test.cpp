@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Delivery through the pipeline with clients that connect late, lose their connection,
 // pipeline batches, and with the disk queue across restarts.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -219,6 +221,8 @@ protected:
         s.path = dir_.string();
         s.max_size = max_size;
         s.segment_size = segment_size;
+        s.retry_interval_ns = 5'000'000;
+        s.max_retry_interval_ns = 20'000'000;
         auto q = DiskQueue::open(s, metrics_);
         EXPECT_TRUE(q.isOk()) << q.status().message();
         return q ? std::move(q).value() : nullptr;
@@ -372,6 +376,39 @@ TEST_F(DiskQueueTest, FullQueueMakesFileInputWait) {
     }
     producer.join();
     EXPECT_TRUE(pushed.load());
+}
+
+TEST_F(DiskQueueTest, WriteErrorRefusesLiveEventsAndMakesFileInputRetry) {
+    // A disk that fills up: RLIMIT_FSIZE makes write() fail with EFBIG (SIGXFSZ ignored)
+    // once a segment would grow past the limit, as ENOSPC would.
+    auto q = open(/*max_size=*/0, /*segment_size=*/1 << 20);
+    q->push(ev(0), false);
+    struct rlimit old {};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+    auto* old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit tiny = old;
+    tiny.rlim_cur = 16;  // room for a segment header, not for a frame
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
+    EXPECT_EQ(q->push(ev(1), /*wait=*/false), EventQueue::PushResult::Full);
+    EXPECT_EQ(metrics_.counter("libbeat.pipeline.queue.disk.refused").get(), 1u);
+    std::atomic<bool> pushed{false};
+    std::thread producer(
+        [&] { pushed = q->push(ev(2), /*wait=*/true) == EventQueue::PushResult::Ok; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(pushed.load());                    // still trying, not refused
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);  // the disk has room again
+    producer.join();
+    std::signal(SIGXFSZ, old_handler);
+    EXPECT_TRUE(pushed.load());
+    std::vector<encode::EncodedEvent> out;
+    std::vector<std::string> got;
+    while (const uint64_t t = q->take(out, 10, false)) {
+        for (const auto& e : out) {
+            got.push_back(e.json);
+        }
+        q->done(t);
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{"{\"n\":0}", "{\"n\":2}"}));
 }
 
 TEST_F(DiskQueueTest, CorruptSegmentIsSkippedAndCounted) {
