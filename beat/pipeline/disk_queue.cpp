@@ -31,6 +31,8 @@ constexpr uint64_t kStateSize = 4 + 4 + 8 + 8 + 4;
 /// No event is this big (the largest SIP message is 64 KiB); a bigger size is corruption.
 constexpr uint32_t kMaxFrameSize = 64U * 1024 * 1024;
 constexpr uint64_t kMinSegmentSize = 1024 * 1024;
+constexpr size_t kReadChunk = 256 * 1024;
+constexpr int64_t kStateSaveIntervalNs = 100'000'000;
 
 void putU32(std::string& out, uint32_t v) {
     for (int i = 0; i < 4; ++i) {
@@ -208,6 +210,7 @@ core::Status DiskQueue::recover() {
     }
     read_ = start;
     acked_ = start;
+    saved_ = start;
     // New events go to a new segment, after every one that is there.
     const uint64_t next_id =
         segments_.empty() ? start.segment : std::max(segments_.rbegin()->first + 1, start.segment);
@@ -344,10 +347,31 @@ core::Status DiskQueue::appendFrame() {
     return core::Status::ok();
 }
 
+const unsigned char* DiskQueue::readAt(uint64_t offset, size_t len, uint64_t size) {
+    if (chunk_segment_ != read_.segment || offset < chunk_begin_ ||
+        offset + len > chunk_begin_ + chunk_.size()) {
+        // Only bytes already written (below `size`) are read: they never change.
+        const auto want = static_cast<size_t>(std::min<uint64_t>(
+            std::max<size_t>(len, kReadChunk), size > offset ? size - offset : 0));
+        if (want < len) {
+            return nullptr;
+        }
+        chunk_.resize(want);
+        chunk_segment_ = ~uint64_t{0};
+        if (!preadAll(read_fd_, chunk_.data(), want, offset)) {
+            return nullptr;
+        }
+        chunk_segment_ = read_.segment;
+        chunk_begin_ = offset;
+    }
+    return reinterpret_cast<const unsigned char*>(chunk_.data()) + (offset - chunk_begin_);
+}
+
 bool DiskQueue::openReadSegment() {
     if (read_fd_ >= 0) {
         return true;
     }
+    chunk_segment_ = ~uint64_t{0};
     read_fd_ = ::open(segmentPath(read_.segment).c_str(), O_RDONLY | O_CLOEXEC);
     if (read_fd_ < 0) {
         return false;
@@ -409,8 +433,8 @@ bool DiskQueue::readFrame(encode::EncodedEvent& out) {
             skipSegment("ends in a truncated frame");
             continue;
         }
-        unsigned char header[kFrameHeaderSize];
-        if (!preadAll(read_fd_, header, sizeof header, read_.offset)) {
+        const unsigned char* header = readAt(read_.offset, kFrameHeaderSize, size);
+        if (header == nullptr) {
             skipSegment("cannot be read");
             continue;
         }
@@ -424,16 +448,15 @@ bool DiskQueue::readFrame(encode::EncodedEvent& out) {
             skipSegment("ends in a truncated frame");
             continue;
         }
-        read_buf_.resize(len);
-        if (!preadAll(read_fd_, read_buf_.data(), len, read_.offset + kFrameHeaderSize)) {
+        const unsigned char* p = readAt(read_.offset + kFrameHeaderSize, len, size);
+        if (p == nullptr) {
             skipSegment("cannot be read");
             continue;
         }
-        if (crc(read_buf_.data(), len) != sum) {
+        if (crc(p, len) != sum) {
             skipSegment("has a frame with a wrong CRC");
             continue;
         }
-        const auto* p = reinterpret_cast<const unsigned char*>(read_buf_.data());
         const uint64_t ts = getU64(p);
         const uint32_t key_len = getU32(p + 8);
         if (key_len > len - 12) {
@@ -441,8 +464,8 @@ bool DiskQueue::readFrame(encode::EncodedEvent& out) {
             continue;
         }
         out.timestamp = static_cast<core::TimestampNs>(ts);
-        out.key.assign(read_buf_.data() + 12, key_len);
-        out.json.assign(read_buf_.data() + 12 + key_len, len - 12 - key_len);
+        out.key.assign(reinterpret_cast<const char*>(p) + 12, key_len);
+        out.json.assign(reinterpret_cast<const char*>(p) + 12 + key_len, len - 12 - key_len);
         read_.offset += kFrameHeaderSize + len;
         return true;
     }
@@ -502,11 +525,17 @@ void DiskQueue::done(uint64_t ticket) {
         auto next = segments_.upper_bound(acked_.segment);
         acked_ = {next == segments_.end() ? write_segment_ : next->first, kSegmentHeaderSize};
     }
-    saveState(acked_);
-    deleteSegmentsBefore(acked_.segment);
+    const int64_t now = steadyNs();
+    if (acked_.segment != saved_.segment || now - last_save_ns_ >= kStateSaveIntervalNs) {
+        // Always saved before segments are deleted, so the state never points before them.
+        saveState(acked_);
+        last_save_ns_ = now;
+    }
+    deleteSegmentsBefore(saved_.segment);
 }
 
 void DiskQueue::saveState(Position pos) {
+    saved_ = pos;
     std::string buf(kStateMagic, 4);
     putU32(buf, kFormatVersion);
     putU64(buf, pos.segment);
@@ -553,6 +582,9 @@ void DiskQueue::deleteSegmentsBefore(uint64_t id) {
 
 void DiskQueue::close() {
     std::lock_guard lock(mutex_);
+    if (!(saved_ == acked_)) {
+        saveState(acked_);
+    }
     closed_ = true;
     not_empty_.notify_all();
     not_full_.notify_all();

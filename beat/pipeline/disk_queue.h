@@ -79,6 +79,9 @@ private:
     bool readFrame(encode::EncodedEvent& out);
     void skipSegment(const char* why);
     bool openReadSegment();
+    /// The `len` bytes at `offset` of the read segment (whose written size is `size`), or
+    /// nullptr when they cannot be read. Called with mutex_ held.
+    const unsigned char* readAt(uint64_t offset, size_t len, uint64_t size);
     void saveState(Position pos);
     /// Appends frame_ to the write segment (a new one when this one is full). Called with
     /// mutex_ held.
@@ -103,7 +106,11 @@ private:
     // Reader.
     int read_fd_ = -1;
     Position read_;
-    std::string read_buf_;
+    /// Bytes of the read segment from chunk_begin_, read ahead in large preads so that a
+    /// frame costs no system call (frames are small, segments large).
+    std::string chunk_;
+    uint64_t chunk_segment_ = ~uint64_t{0};
+    uint64_t chunk_begin_ = 0;
     uint64_t unread_events_ = 0;  ///< Known for events pushed by this process.
 
     // Acknowledgement.
@@ -111,6 +118,11 @@ private:
     uint64_t frontier_ticket_ = 1;  ///< Oldest ticket not yet done.
     std::map<uint64_t, Taken> taken_;
     Position acked_;
+    /// state.dat is rewritten at most every kStateSaveIntervalNs (an open, a write and a
+    /// rename per batch would cap the queue at a few thousand batches a second); a crash in
+    /// between only means more events sent again, and close() saves the last position.
+    Position saved_;
+    int64_t last_save_ns_ = 0;
 
     monitoring::Counter* refused_;
     monitoring::Counter* corrupt_;
