@@ -33,6 +33,7 @@ constexpr uint32_t kMaxFrameSize = 64U * 1024 * 1024;
 constexpr uint64_t kMinSegmentSize = 1024 * 1024;
 constexpr size_t kReadChunk = 256 * 1024;
 constexpr int64_t kStateSaveIntervalNs = 100'000'000;
+constexpr int64_t kLingerNs = 5'000'000;
 
 void putU32(std::string& out, uint32_t v) {
     for (int i = 0; i < 4; ++i) {
@@ -323,7 +324,9 @@ EventQueue::PushResult DiskQueue::push(encode::EncodedEvent&& event, bool wait) 
     bytes_gauge_->set(total_bytes_);
     written_->add();
     ++unread_events_;
-    not_empty_.notify_one();
+    if (unread_events_ >= reader_wants_) {
+        not_empty_.notify_one();
+    }
     return PushResult::Ok;
 }
 
@@ -475,6 +478,7 @@ uint64_t DiskQueue::take(std::vector<encode::EncodedEvent>& out, size_t max, boo
     out.clear();
     max = std::max<size_t>(max, 1);
     std::unique_lock lock(mutex_);
+    bool lingered = false;
     while (true) {
         while (out.size() < max) {
             encode::EncodedEvent ev;
@@ -483,11 +487,25 @@ uint64_t DiskQueue::take(std::vector<encode::EncodedEvent>& out, size_t max, boo
             }
             out.push_back(std::move(ev));
         }
-        if (!out.empty() || !wait || closed_) {
+        if (out.size() >= max || !wait || closed_) {
             break;
         }
-        not_empty_.wait(lock);
+        if (out.empty()) {
+            reader_wants_ = 1;
+            not_empty_.wait(lock);
+            continue;
+        }
+        if (lingered) {
+            break;
+        }
+        // A batch of one event costs the output a request and this queue a wake-up per
+        // event: when events are coming, wait briefly for a fuller batch.
+        lingered = true;
+        reader_wants_ = max;
+        not_empty_.wait_for(lock, std::chrono::nanoseconds(kLingerNs),
+                            [&] { return closed_ || unread_events_ >= max; });
     }
+    reader_wants_ = 1;
     if (out.empty()) {
         return 0;
     }

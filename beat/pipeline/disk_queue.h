@@ -112,6 +112,7 @@ private:
     uint64_t chunk_segment_ = ~uint64_t{0};
     uint64_t chunk_begin_ = 0;
     uint64_t unread_events_ = 0;  ///< Known for events pushed by this process.
+    uint64_t reader_wants_ = 1;   ///< push() wakes a waiting reader from this many unread.
 
     // Acknowledgement.
     uint64_t next_ticket_ = 1;
