@@ -309,8 +309,8 @@ std::string_view findTimestamp(std::string_view source_head) {
     return end == kNpos ? std::string_view() : source_head.substr(start, end - start);
 }
 
-void appendDeadLetterSource(std::string& body, std::string_view timestamp,
-                            std::string_view source, int status, std::string_view error_json) {
+void appendDeadLetterSource(std::string& body, std::string_view timestamp, std::string_view source,
+                            int status, std::string_view error_json) {
     body += '{';
     if (!timestamp.empty()) {
         body += "\"@timestamp\":";

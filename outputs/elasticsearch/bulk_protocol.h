@@ -64,8 +64,8 @@ void appendJsonString(std::string& out, std::string_view text);
 /// Appends the dead-letter document that replaces a rejected event (libbeat
 /// `non_indexable_policy.dead_letter_index`): `{"@timestamp":..,"message":<source as a
 /// string>,"error.type":<status>,"error.message":<ES error JSON>}`.
-void appendDeadLetterSource(std::string& body, std::string_view timestamp,
-                            std::string_view source, int status, std::string_view error_json);
+void appendDeadLetterSource(std::string& body, std::string_view timestamp, std::string_view source,
+                            int status, std::string_view error_json);
 
 /// The `@timestamp` string of an event document, empty when absent.
 std::string_view findTimestamp(std::string_view source_head);
