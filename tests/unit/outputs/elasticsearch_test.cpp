@@ -354,13 +354,13 @@ int64_t statOf(const rapidjson::Document& d, const char* key) {
     return it != d.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : -1;
 }
 
-class ElasticsearchPeerTest : public ::testing::Test {
+class ElasticsearchOutputPeerTest : public ::testing::Test {
 protected:
     test::TempDir dir;
     std::string out = dir.path() + "/received.ndjson";
 };
 
-TEST_F(ElasticsearchPeerTest, DeliversABatchExactlyWithGzip) {
+TEST_F(ElasticsearchOutputPeerTest, DeliversABatchExactlyWithGzip) {
     Peer peer({"--version", "8.15.0"}, out);
     ASSERT_GT(peer.port(), 0);
     Output o(outputYaml(peer));
@@ -389,7 +389,7 @@ TEST_F(ElasticsearchPeerTest, DeliversABatchExactlyWithGzip) {
     o.client().close();
 }
 
-TEST_F(ElasticsearchPeerTest, NoCompressionAtLevelZero) {
+TEST_F(ElasticsearchOutputPeerTest, NoCompressionAtLevelZero) {
     Peer peer({}, out);
     Output o(outputYaml(peer, "  compression_level: 0\n"));
     ASSERT_TRUE(o.client().connect());
@@ -398,7 +398,7 @@ TEST_F(ElasticsearchPeerTest, NoCompressionAtLevelZero) {
     EXPECT_EQ(received(out).size(), 2u);
 }
 
-TEST_F(ElasticsearchPeerTest, BasicAndApiKeyAuth) {
+TEST_F(ElasticsearchOutputPeerTest, BasicAndApiKeyAuth) {
     Peer peer({"--user", "elastic", "--password", "changeme", "--api-key", "id1:secret"}, out);
     {
         Output none(outputYaml(peer));
@@ -428,7 +428,7 @@ TEST_F(ElasticsearchPeerTest, BasicAndApiKeyAuth) {
     EXPECT_EQ(received(out).size(), 2u);
 }
 
-TEST_F(ElasticsearchPeerTest, PerItemOutcomes) {
+TEST_F(ElasticsearchOutputPeerTest, PerItemOutcomes) {
     Peer peer({}, out);
     Output o(outputYaml(peer));
     ASSERT_TRUE(o.client().connect());
@@ -462,7 +462,7 @@ TEST_F(ElasticsearchPeerTest, PerItemOutcomes) {
     EXPECT_EQ(received(out).size(), 7u);
 }
 
-TEST_F(ElasticsearchPeerTest, NonIndexableGoesToTheDeadLetterIndex) {
+TEST_F(ElasticsearchOutputPeerTest, NonIndexableGoesToTheDeadLetterIndex) {
     Peer peer({}, out);
     Output o(outputYaml(peer, "  non_indexable_policy.dead_letter_index.index: Dead-Letters\n"));
     ASSERT_TRUE(o.client().connect());
@@ -487,9 +487,9 @@ TEST_F(ElasticsearchPeerTest, NonIndexableGoesToTheDeadLetterIndex) {
     EXPECT_EQ(str(error, "type"), "document_parsing_exception");
 }
 
-TEST_F(ElasticsearchPeerTest, TooLargeBatchIsSplitAndTooLargeEventDropped) {
-    // Each item is about 190 bytes: 4 do not fit in 500, 2 do.
-    Peer peer({"--max-body", "500"}, out);
+TEST_F(ElasticsearchOutputPeerTest, TooLargeBatchIsSplitAndTooLargeEventDropped) {
+    // Each item is 122 bytes: 4 do not fit in 300, 2 do.
+    Peer peer({"--max-body", "300"}, out);
     Output o(outputYaml(peer));
     ASSERT_TRUE(o.client().connect());
     FakeBatch::Record rec = o.publish(events(4));
@@ -506,7 +506,7 @@ TEST_F(ElasticsearchPeerTest, TooLargeBatchIsSplitAndTooLargeEventDropped) {
     EXPECT_EQ(received(out).size(), 5u);
 }
 
-TEST_F(ElasticsearchPeerTest, WholeRequestErrorRetriesAll) {
+TEST_F(ElasticsearchOutputPeerTest, WholeRequestErrorRetriesAll) {
     Peer peer({}, out);
     Output o(outputYaml(peer));
     ASSERT_TRUE(o.client().connect());
@@ -518,7 +518,7 @@ TEST_F(ElasticsearchPeerTest, WholeRequestErrorRetriesAll) {
     EXPECT_EQ(o.publish(events(2)).signal, FakeBatch::Signal::Ack);
 }
 
-TEST_F(ElasticsearchPeerTest, StallTimesOutAndRetries) {
+TEST_F(ElasticsearchOutputPeerTest, StallTimesOutAndRetries) {
     Peer peer({}, out);
     Output o(outputYaml(peer, "  timeout: 1s\n"));
     ASSERT_TRUE(o.client().connect());
@@ -536,7 +536,7 @@ TEST_F(ElasticsearchPeerTest, StallTimesOutAndRetries) {
     EXPECT_EQ(o.publish(events(1)).signal, FakeBatch::Signal::Ack);
 }
 
-TEST_F(ElasticsearchPeerTest, GarbageAnswerRetriesAndCountsAReadError) {
+TEST_F(ElasticsearchOutputPeerTest, GarbageAnswerRetriesAndCountsAReadError) {
     Peer peer({}, out);
     Output o(outputYaml(peer));
     ASSERT_TRUE(o.client().connect());
@@ -547,7 +547,7 @@ TEST_F(ElasticsearchPeerTest, GarbageAnswerRetriesAndCountsAReadError) {
     EXPECT_EQ(o.counter("libbeat.output.read.errors"), 1u);
 }
 
-TEST_F(ElasticsearchPeerTest, VersionChecks) {
+TEST_F(ElasticsearchOutputPeerTest, VersionChecks) {
     {
         Peer peer({"--version", "6.8.0"}, out);
         Output o(outputYaml(peer));
@@ -578,7 +578,7 @@ TEST_F(ElasticsearchPeerTest, VersionChecks) {
     }
 }
 
-TEST_F(ElasticsearchPeerTest, IndexFormatStringsRulesAndDrops) {
+TEST_F(ElasticsearchOutputPeerTest, IndexFormatStringsRulesAndDrops) {
     Peer peer({}, out);
     Output o(outputYaml(peer,
                         "  index: 'Calls-%{[sip.method]}-%{+yyyy.MM.dd}'\n"
@@ -601,7 +601,7 @@ TEST_F(ElasticsearchPeerTest, IndexFormatStringsRulesAndDrops) {
     EXPECT_EQ(str(docs[1], "_index"), "errors-0.1.0");
 }
 
-TEST_F(ElasticsearchPeerTest, MetadataOverridesAndPipelines) {
+TEST_F(ElasticsearchOutputPeerTest, MetadataOverridesAndPipelines) {
     Peer peer({}, out);
     Output o(outputYaml(peer, "  pipeline: 'Pipe-%{[message]}'\n"));
     ASSERT_TRUE(o.client().connect());
@@ -633,7 +633,7 @@ std::string tlsYaml(const Peer& peer, const std::string& ca, const std::string& 
            "']\n  ssl.verification_mode: " + mode + "\n";
 }
 
-TEST_F(ElasticsearchPeerTest, TlsWithTheTestCa) {
+TEST_F(ElasticsearchOutputPeerTest, TlsWithTheTestCa) {
     Peer peer({"--tls-cert", (kCerts / "server.crt").string(), "--tls-key",
                (kCerts / "server.key").string()},
               out);
@@ -673,7 +673,7 @@ int unusedPort() {
     return ntohs(a.sin_port);
 }
 
-TEST_F(ElasticsearchPeerTest, FailoverWithoutLoadBalancing) {
+TEST_F(ElasticsearchOutputPeerTest, FailoverWithoutLoadBalancing) {
     Peer first({}, out);
     Peer second({}, out);
     const std::string dead = "127.0.0.1:" + std::to_string(unusedPort());
@@ -697,7 +697,7 @@ TEST_F(ElasticsearchPeerTest, FailoverWithoutLoadBalancing) {
     EXPECT_EQ(lb.group.clients.size(), 4u);
 }
 
-TEST_F(ElasticsearchPeerTest, TestOutputTranscript) {
+TEST_F(ElasticsearchOutputPeerTest, TestOutputTranscript) {
     Peer peer({"--version", "8.15.0"}, out);
     Output o(outputYaml(peer));
     std::ostringstream text;
@@ -721,7 +721,7 @@ TEST_F(ElasticsearchPeerTest, TestOutputTranscript) {
         << failed_text.str();
 }
 
-TEST_F(ElasticsearchPeerTest, TlsTranscriptAndConfigErrors) {
+TEST_F(ElasticsearchOutputPeerTest, TlsTranscriptAndConfigErrors) {
     Peer peer({"--tls-cert", (kCerts / "server.crt").string(), "--tls-key",
                (kCerts / "server.key").string()},
               out);
