@@ -143,8 +143,9 @@ core::Result<std::string> parseRootResponse(std::string_view body) {
     if (!doc.IsObject()) {
         return core::Status::error("the answer of Elasticsearch is not a JSON object");
     }
-    auto version = doc.FindMember("version");
-    if (version == doc.MemberEnd() || !version->value.IsObject()) {
+    const rapidjson::Value& root = doc;
+    auto version = root.FindMember("version");
+    if (version == root.MemberEnd() || !version->value.IsObject()) {
         return core::Status::error("the answer of Elasticsearch has no version");
     }
     std::string number = stringMember(version->value, "number");
@@ -338,15 +339,16 @@ core::Status parseBulkResponse(std::string_view body, BulkResponse& out) {
     if (!doc.IsObject()) {
         return core::Status::error("invalid bulk response: not a JSON object");
     }
-    auto errors = doc.FindMember("errors");
-    if (errors != doc.MemberEnd()) {
+    const rapidjson::Value& root = doc;
+    auto errors = root.FindMember("errors");
+    if (errors != root.MemberEnd()) {
         if (!errors->value.IsBool()) {
             return core::Status::error("invalid bulk response: 'errors' is not a boolean");
         }
         out.errors = errors->value.GetBool();
     }
-    auto items = doc.FindMember("items");
-    if (items == doc.MemberEnd()) {
+    auto items = root.FindMember("items");
+    if (items == root.MemberEnd()) {
         if (out.errors) {
             return core::Status::error("invalid bulk response: errors without items");
         }

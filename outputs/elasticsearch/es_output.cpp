@@ -197,13 +197,14 @@ using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
 /// Default headers first, then the user's: a user header of the same name replaces the
 /// default (libbeat: Content-Type and Accept replace, others add).
 Slist makeHeaders(std::vector<std::pair<std::string, std::string>> defaults, const Settings& s) {
-    for (const auto& [name, value] : s.headers) {
-        auto same = std::find_if(defaults.begin(), defaults.end(),
-                                 [&](const auto& d) { return equalsIgnoreCase(d.first, name); });
+    for (const auto& header : s.headers) {
+        auto same = std::find_if(defaults.begin(), defaults.end(), [&](const auto& d) {
+            return equalsIgnoreCase(d.first, header.first);
+        });
         if (same != defaults.end()) {
-            same->second = value;
+            same->second = header.second;
         } else {
-            defaults.emplace_back(name, value);
+            defaults.push_back(header);
         }
     }
     curl_slist* list = nullptr;
