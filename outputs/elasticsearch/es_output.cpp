@@ -809,8 +809,17 @@ private:
             joined += (joined.empty() ? "" : ", ") + a;
         }
         driver.info("addresses", joined);
-        return static_cast<bool>(
-            driver.run("dial up", [&] { return dial(addresses.front(), host.port); }));
+        return static_cast<bool>(driver.run("dial up", [&] {
+            // The first address that answers, as Go's dialer does.
+            core::Status st = core::Status::error("no address for " + host.host);
+            for (const std::string& address : addresses) {
+                st = dial(address, host.port);
+                if (st) {
+                    break;
+                }
+            }
+            return st;
+        }));
     }
 
     core::Status dial(const std::string& address, uint16_t port) const {

@@ -128,7 +128,7 @@ class Handler(BaseHTTPRequestHandler):
                                        "reason": "missing authentication credentials"},
                              "status": 401})
             return
-        if path.rstrip("/") in ("", self.server.state.args.path.rstrip("/")):
+        if path.endswith("/"):  # `/` or `<path prefix>/`
             self.reply(200, {"name": "es-peer", "cluster_name": "peer",
                              "cluster_uuid": "peer-cluster-uuid",
                              "version": {"number": state.version, "build_flavor": "default"},
@@ -160,6 +160,8 @@ class Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.stats["bulk_requests"] += 1
             state.stats["bytes"] += len(raw)
+            # What the last bulk request looked like, for header/parameter checks.
+            state.stats["last_bulk"] = {"path": self.path, "headers": dict(self.headers.items())}
             stall, state.stall = state.stall, 0.0
             garbage = state.garbage > 0
             if garbage:
@@ -245,7 +247,6 @@ def main():
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--version", default="8.15.0", help="version.number of GET /")
     p.add_argument("--out", help="append accepted documents here (NDJSON)")
-    p.add_argument("--path", default="/", help="path prefix the peer also answers GET on")
     p.add_argument("--user", help="require basic auth with this user")
     p.add_argument("--password", default="", help="password of --user")
     p.add_argument("--api-key", help="require 'ApiKey base64(id:key)' with this id:key")

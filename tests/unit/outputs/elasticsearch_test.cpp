@@ -389,6 +389,30 @@ TEST_F(ElasticsearchOutputPeerTest, DeliversABatchExactlyWithGzip) {
     o.client().close();
 }
 
+TEST_F(ElasticsearchOutputPeerTest, HeadersAndParameters) {
+    Peer peer({}, out);
+    Output o(outputYaml(peer,
+                        "  headers: {X-Extra: one, Accept: 'application/vnd+json'}\n"
+                        "  parameters: {refresh: 'wait_for', a: 'b c'}\n"
+                        "  path: /prefix\n"));
+    ASSERT_TRUE(o.client().connect());
+    EXPECT_EQ(o.publish(events(1)).signal, FakeBatch::Signal::Ack);
+    rapidjson::Document stats = peer.stats();
+    ASSERT_TRUE(stats.HasMember("last_bulk"));
+    const rapidjson::Value& last = stats["last_bulk"];
+    EXPECT_EQ(str(last, "path"),
+              "/prefix/_bulk?filter_path=errors,items.*.error,items.*.status&a=b%20c&"
+              "refresh=wait_for");
+    const rapidjson::Value& h = last["headers"];
+    EXPECT_EQ(str(h, "X-Extra"), "one");
+    EXPECT_EQ(str(h, "Accept"), "application/vnd+json");
+    EXPECT_EQ(str(h, "Content-Type"), "application/json; charset=UTF-8");
+    EXPECT_EQ(str(h, "Content-Encoding"), "gzip");
+    EXPECT_EQ(str(h, "X-Elastic-Product-Origin"), "beats");
+    EXPECT_EQ(str(h, "User-Agent").rfind("Elastic-Sipbeat/0.1.0 (linux; ", 0), 0u)
+        << str(h, "User-Agent");
+}
+
 TEST_F(ElasticsearchOutputPeerTest, NoCompressionAtLevelZero) {
     Peer peer({}, out);
     Output o(outputYaml(peer, "  compression_level: 0\n"));
