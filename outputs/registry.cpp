@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "outputs/console/console_output.h"
+#include "outputs/elasticsearch/es_output.h"
 #include "outputs/file/file_output.h"
 #include "outputs/output.h"
 
@@ -56,6 +57,7 @@ config::Spec queueSchema() {
 }
 
 void registerBuiltinOutputs(Registry& registry) {
+    registry.add(std::make_unique<elasticsearch::ElasticsearchFactory>());
     registry.add(std::make_unique<file::FileFactory>());
     registry.add(std::make_unique<console::ConsoleFactory>());
 }

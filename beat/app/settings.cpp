@@ -60,7 +60,7 @@ void rejectUnavailableOutputs(const Node& root) {
     if (out == nullptr || !out->isMap()) {
         return;
     }
-    for (const char* name : {"elasticsearch", "logstash", "kafka", "redis"}) {
+    for (const char* name : {"redis"}) {
         const Node* section = out->child(name);
         if (section == nullptr) {
             continue;
@@ -71,10 +71,12 @@ void rejectUnavailableOutputs(const Node& root) {
             parseBool(enabled->text(), on);
         }
         if (on) {
-            throw ConfigError(std::string("output.") + name +
-                              " is not available in this version of sipbeat (use output.file "
-                              "or output.console) accessing 'output." +
-                              name + "' " + section->origin().describe());
+            throw ConfigError(
+                std::string("output.") + name +
+                " is not available in this version of sipbeat (use output.elasticsearch, "
+                "output.logstash, output.kafka, output.file or output.console) "
+                "accessing 'output." +
+                name + "' " + section->origin().describe());
         }
     }
 }

@@ -180,9 +180,9 @@ class Validation(SipbeatTestCase):
         self.assertExitsWith(self.run_beat("test", "config"), 1, "'logging.level'")
 
     def test_outputs_of_later_versions_are_explained(self):
-        self.write_config("sipbeat.yml", "output.elasticsearch.hosts: ['localhost:9200']\n")
+        self.write_config("sipbeat.yml", "output.redis.hosts: ['localhost:6379']\n")
         self.assertExitsWith(self.run_beat("test", "config"), 1,
-                             "output.elasticsearch is not available in this version")
+                             "output.redis is not available in this version")
 
     def test_yaml_syntax_error_names_file_and_line(self):
         path = self.write_config("sipbeat.yml", "name: [unclosed\n")

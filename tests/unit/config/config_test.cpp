@@ -289,10 +289,10 @@ TEST(RootSchemaTest, ExactlyOneOutputAndUnavailableOutputsExplained) {
     cli.overrides = {"output.console.enabled=true", "output.file.path=/tmp/x",
                      "output.file.enabled=false"};
     EXPECT_EQ(errorOf([&] { app::loadConfig(cli, reg, dir.path()); }), "");
-    cli.overrides = {"output.elasticsearch.hosts=[localhost]"};
+    cli.overrides = {"output.redis.hosts=[localhost]"};
     EXPECT_NE(errorOf([&] {
                   app::loadConfig(cli, reg, dir.path());
-              }).find("output.elasticsearch is not available"),
+              }).find("output.redis is not available"),
               std::string::npos);
     cli.overrides = {};
     EXPECT_EQ(errorOf([&] { app::loadConfig(cli, reg, dir.path()); }),
