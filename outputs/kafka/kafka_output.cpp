@@ -118,6 +118,18 @@ void logFromLibrdkafka(const rd_kafka_t* /*rk*/, int level, const char* facility
     }
 }
 
+/// Errors librdkafka raises besides its log lines (which already tell of each broker
+/// failure): only fatal ones are worth more than a debug line.
+void errorFromLibrdkafka(rd_kafka_t* /*rk*/, int err, const char* reason, void* /*opaque*/) {
+    const std::string line =
+        std::string(rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))) + ": " + reason;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        kLog.error(line);
+    } else {
+        kLog.debug(line);
+    }
+}
+
 struct BatchState;
 
 /// One produced message, passed to librdkafka as its opaque: the partitioner reads the
@@ -358,6 +370,7 @@ public:
         rd_kafka_conf_set_opaque(conf, this);
         rd_kafka_conf_set_dr_msg_cb(conf, &KafkaClient::onDelivery);
         rd_kafka_conf_set_log_cb(conf, &logFromLibrdkafka);
+        rd_kafka_conf_set_error_cb(conf, &errorFromLibrdkafka);
         char errstr[512];
         rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
         if (rk_ == nullptr) {
@@ -1002,9 +1015,12 @@ core::Result<Group> KafkaFactory::create(const OutputContext& ctx, const config:
         return st;
     }
     if (const config::Node* h = cfg.node(prefix + ".headers"); h != nullptr && h->isSequence()) {
-        for (size_t i = 0; i < h->items().size(); ++i) {
-            const std::string path = prefix + ".headers." + std::to_string(i);
-            s->headers.emplace_back(cfg.getString(path + ".key"), cfg.getString(path + ".value"));
+        // List items have no schema paths of their own: read their nodes directly.
+        for (const config::Node& item : h->items()) {
+            const config::Node* key = item.child("key");
+            const config::Node* value = item.child("value");
+            s->headers.emplace_back(key != nullptr ? key->text() : "",
+                                    value != nullptr ? value->text() : "");
             s->headers_bytes += s->headers.back().first.size() + s->headers.back().second.size();
         }
     }
