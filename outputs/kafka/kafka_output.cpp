@@ -871,10 +871,12 @@ core::Status readTls(const config::Config& cfg, const std::string& prefix, Setti
         return core::Status::ok();
     }
     if (!tls.ca_trusted_fingerprint.empty()) {
+        const std::string key =
+            cfg.has(prefix + ".ssl.ca_sha256") ? ".ssl.ca_sha256" : ".ssl.ca_trusted_fingerprint";
         return core::Status::error(
-            configError("ca_trusted_fingerprint is not supported by the kafka output (use "
+            configError("CA fingerprint pinning is not supported by the kafka output (use "
                         "certificate_authorities)",
-                        prefix + ".ssl.ca_trusted_fingerprint", cfg));
+                        prefix + key, cfg));
     }
     auto& p = s.properties;
     if (tls.certificate_authorities.size() == 1 && !isInlinePem(tls.certificate_authorities[0])) {

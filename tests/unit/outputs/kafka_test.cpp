@@ -377,6 +377,35 @@ TEST(KafkaOutputTest, RoundRobinSendsGroupEventsToEachPartitionInTurn) {
     }
 }
 
+TEST(KafkaOutputTest, RandomPartitionerKeepsGroupEventsTogether) {
+    MockCluster& cluster = sharedCluster();
+    const std::string topic = freshTopic();
+    KafkaSetup k(kafkaYaml(cluster, "  partition.random.group_events: 4\n", topic));
+    ASSERT_EQ(k.error, "");
+    ASSERT_TRUE(k.client().connect());
+    std::vector<encode::EncodedEvent> events;
+    for (int i = 0; i < 40; ++i) {
+        events.push_back(makeEvent("{\"n\":" + std::to_string(i) + "}", "k" + std::to_string(i)));
+    }
+    EXPECT_EQ(k.send(events)->signal, Outcome::Signal::Ack);
+    k.client().close();
+    auto got = consume(cluster, topic, events.size());
+    ASSERT_EQ(got.size(), events.size());
+    std::map<int, int32_t> partition_of;
+    for (const auto& r : got) {
+        partition_of[std::stoi(r.value.substr(5))] = r.partition;
+    }
+    std::set<int32_t> used;
+    for (int group = 0; group < 10; ++group) {
+        for (int i = 1; i < 4; ++i) {
+            EXPECT_EQ(partition_of[group * 4 + i], partition_of[group * 4]) << group;
+        }
+        used.insert(partition_of[group * 4]);
+    }
+    // Ten random picks among four partitions all alike: (1/4)^9, about 4e-6.
+    EXPECT_GT(used.size(), 1u);
+}
+
 TEST(KafkaOutputTest, TopicFromEventFieldAndRulesAndNoTopicDropped) {
     MockCluster& cluster = sharedCluster();
     cluster.createTopic("calls-a");
@@ -544,6 +573,9 @@ TEST(KafkaOutputTest, OutageOfAllBrokersLosesNothing) {
     EXPECT_EQ(waitAcked(150, 20s), 150u);
     pipe.close();
     EXPECT_EQ(pipe.dropped(), 0u);
+    // The timed-out batches were cancelled (resent without using a retry), not failed.
+    EXPECT_EQ(k.metrics.counter("libbeat.output.events.failed").get(), 0u);
+    EXPECT_GT(k.metrics.counter("libbeat.output.write.errors").get(), 0u);
 
     auto got = consume(cluster, "sipbeat", 150);
     std::set<std::string> values;
@@ -598,6 +630,21 @@ TEST(KafkaOutputTest, BadConfigErrorsNameTheKey) {
                      "  topic: t\n  username: u\n  password: p\n"
                      "  sasl.mechanism: GSSAPI\n");
         EXPECT_NE(k.error.find("'output.kafka.sasl.mechanism'"), std::string::npos) << k.error;
+    }
+    {
+        KafkaSetup k(hosts + "  topic: t\n  ssl.ca_trusted_fingerprint: " + std::string(64, 'a') +
+                     "\n");
+        EXPECT_NE(k.error.find("'output.kafka.ssl.ca_trusted_fingerprint'"), std::string::npos)
+            << k.error;
+    }
+    {
+        // TLS and SASL settings map onto properties librdkafka accepts.
+        KafkaSetup k(hosts +
+                     "  topic: t\n  username: u\n  password: p\n  sasl.mechanism: SCRAM-SHA-512\n"
+                     "  ssl:\n    verification_mode: certificate\n"
+                     "    certificate_authorities: ['-----BEGIN CERTIFICATE-----\\nMIIB\\n"
+                     "-----END CERTIFICATE-----\\n']\n");
+        EXPECT_EQ(k.error, "");
     }
     {
         KafkaSetup k(hosts + "  topic: t\n  partition:\n    random: {}\n    round_robin: {}\n");
