@@ -643,13 +643,16 @@ private:
     }
 
     void recordFailure(BatchState& state, uint32_t index, rd_kafka_resp_err_t err) {
-        if (write_errors_ != nullptr) {
+        // Messages purged by close() were not refused by anyone: no write error.
+        const bool closing = err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                             err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT ||
+                             err == RD_KAFKA_RESP_ERR__DESTROY;
+        if (!closing && write_errors_ != nullptr) {
             write_errors_->add();
         }
         if (isConnectivityError(err)) {
             state.cancelled.push_back(index);
-            if (err != RD_KAFKA_RESP_ERR__PURGE_QUEUE && err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT &&
-                err != RD_KAFKA_RESP_ERR__DESTROY) {
+            if (!closing) {
                 broken_.store(true);
             }
         } else if (isPermanentError(err)) {
