@@ -2,6 +2,7 @@
 #include "outputs/console/console_output.h"
 #include "outputs/elasticsearch/es_output.h"
 #include "outputs/file/file_output.h"
+#include "outputs/kafka/kafka_output.h"
 #include "outputs/output.h"
 
 namespace sipbeat::outputs {
@@ -58,6 +59,7 @@ config::Spec queueSchema() {
 
 void registerBuiltinOutputs(Registry& registry) {
     registry.add(std::make_unique<elasticsearch::ElasticsearchFactory>());
+    registry.add(std::make_unique<kafka::KafkaFactory>());
     registry.add(std::make_unique<file::FileFactory>());
     registry.add(std::make_unique<console::ConsoleFactory>());
 }
