@@ -2,6 +2,13 @@
 #include "outputs/logstash/lumberjack.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "beat/core/json_escape.h"
 
 namespace sipbeat::outputs::logstash {
 
@@ -145,6 +152,97 @@ core::Status AckReader::feed(std::span<const uint8_t> bytes, std::vector<Ack>& a
         acks.push_back({Kind::Complete, count, count});
     }
     return core::Status::ok();
+}
+
+void SlowStartWindow::grow(int32_t batch_size) {
+    int32_t size = size_;
+    if (size > batch_size) {
+        return;  // the window was not the limit: nothing learnt
+    }
+    if (max_ok_ < size) {
+        max_ok_ = size;
+        int32_t next = static_cast<int32_t>(std::ceil(1.5 * static_cast<double>(size)));
+        if (batch_size < next) {
+            next = batch_size;
+        }
+        size = std::min(next, max_);
+    } else if (size < max_ok_) {
+        // Back to the size that worked before an error, quickly.
+        size = std::min(static_cast<int32_t>(std::ceil(1.5 * static_cast<double>(size))), max_ok_);
+    }
+    size_ = std::max(size, kMin);
+}
+
+void SlowStartWindow::shrink() {
+    size_ = std::max(size_ / 2, kMin);
+}
+
+namespace {
+
+/// End of the JSON string whose opening quote is at json[start] (index of the closing
+/// quote), or npos.
+size_t stringEnd(std::string_view json, size_t start) {
+    for (size_t i = start + 1; i < json.size(); ++i) {
+        if (json[i] == '\\') {
+            ++i;
+        } else if (json[i] == '"') {
+            return i;
+        }
+    }
+    return std::string_view::npos;
+}
+
+}  // namespace
+
+std::string_view withMetadataBeat(std::string_view json, std::string_view beat,
+                                  std::string& scratch) {
+    constexpr std::string_view kHead = "{\"@timestamp\":\"";
+    constexpr std::string_view kMeta = ",\"@metadata\":{\"beat\":";
+    std::string quoted;
+    core::appendJsonString(quoted, beat);
+    if (json.starts_with(kHead)) {
+        const size_t ts_end = stringEnd(json, kHead.size() - 1);
+        if (ts_end != std::string_view::npos && json.substr(ts_end + 1).starts_with(kMeta)) {
+            const size_t value_at = ts_end + 1 + kMeta.size();
+            if (value_at < json.size() && json[value_at] == '"') {
+                const size_t value_end = stringEnd(json, value_at);
+                if (value_end != std::string_view::npos) {
+                    if (json.substr(value_at, value_end + 1 - value_at) == quoted) {
+                        return json;
+                    }
+                    scratch.assign(json.substr(0, value_at));
+                    scratch.append(quoted);
+                    scratch.append(json.substr(value_end + 1));
+                    return scratch;
+                }
+            }
+        }
+    }
+    rapidjson::Document doc;
+    doc.Parse(json.data(), json.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+        return json;  // not ours to repair; sent as it is
+    }
+    auto& alloc = doc.GetAllocator();
+    auto meta = doc.FindMember("@metadata");
+    if (meta == doc.MemberEnd() || !meta->value.IsObject()) {
+        if (meta != doc.MemberEnd()) {
+            doc.RemoveMember(meta);
+        }
+        doc.AddMember("@metadata", rapidjson::Value(rapidjson::kObjectType), alloc);
+        meta = doc.FindMember("@metadata");
+    }
+    rapidjson::Value value(beat.data(), static_cast<rapidjson::SizeType>(beat.size()), alloc);
+    if (auto it = meta->value.FindMember("beat"); it != meta->value.MemberEnd()) {
+        it->value = value;
+    } else {
+        meta->value.AddMember("beat", value, alloc);
+    }
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    doc.Accept(w);
+    scratch.assign(buf.GetString(), buf.GetSize());
+    return scratch;
 }
 
 namespace {

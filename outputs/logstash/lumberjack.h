@@ -91,6 +91,33 @@ private:
     std::string error_;
 };
 
+/// libbeat's slow start window (libbeat/outputs/logstash/window.go): starts at 10 events,
+/// grows by half per acknowledged window up to `max` (and not beyond the batch being
+/// sent once a size has worked), halves on error down to 1.
+class SlowStartWindow {
+public:
+    static constexpr int32_t kStart = 10;  ///< defaultStartMaxWindowSize
+    static constexpr int32_t kMin = 1;     ///< minWindowSize
+    explicit SlowStartWindow(int32_t max) : size_(kStart), max_(max) {}
+    int32_t get() const { return size_; }
+    /// A window of a batch of `batch_size` events was fully acknowledged.
+    void grow(int32_t batch_size);
+    /// Sending failed.
+    void shrink();
+
+private:
+    int32_t size_;
+    int32_t max_ok_ = 0;  ///< largest window size that was acknowledged
+    int32_t max_;
+};
+
+/// `json` with the value of its top-level `@metadata.beat` set to `beat` (the logstash
+/// `index` option). The encoder writes `{"@timestamp":"…","@metadata":{"beat":"…"`, so
+/// the common case is a splice; other documents are parsed. Returns `json` itself when
+/// nothing changes, else a view of `scratch`.
+std::string_view withMetadataBeat(std::string_view json, std::string_view beat,
+                                  std::string& scratch);
+
 /// Decodes a client's byte stream (as a Logstash server would): W, J and C frames, C
 /// unpacked recursively. For tests and the fuzz target; bounded by `max_events` and
 /// `max_inflate` bytes so hostile input cannot exhaust memory.
