@@ -150,6 +150,17 @@ class Handler(socketserver.BaseRequestHandler):
         else:
             sock.sendall(struct.pack(">2sI", b"2A", seq))
 
+    def close_gracefully(self, sock):
+        """Half-close, then read until the client closes: closing with unread bytes would
+        send a TCP reset, which can make the client lose ACKs that were already sent."""
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(5)
+            while sock.recv(65536):
+                pass
+        except OSError:
+            pass
+
     def serve(self, sock):
         global TOTAL
         count = 0
@@ -182,6 +193,7 @@ class Handler(socketserver.BaseRequestHandler):
                             OPTS.close_after = 0
                     if close_now:
                         log(f"closing after {TOTAL} events (--close-after)")
+                        self.close_gracefully(sock)
                         return
                     if received == count:
                         seq = count + 1 if OPTS.bad_ack else count
