@@ -224,19 +224,16 @@ std::string_view withMetadataBeat(std::string_view json, std::string_view beat,
         return json;  // not ours to repair; sent as it is
     }
     auto& alloc = doc.GetAllocator();
-    auto meta = doc.FindMember("@metadata");
-    if (meta == doc.MemberEnd() || !meta->value.IsObject()) {
-        if (meta != doc.MemberEnd()) {
-            doc.RemoveMember(meta);
-        }
+    if (!doc.HasMember("@metadata") || !doc["@metadata"].IsObject()) {
+        doc.RemoveMember("@metadata");
         doc.AddMember("@metadata", rapidjson::Value(rapidjson::kObjectType), alloc);
-        meta = doc.FindMember("@metadata");
     }
+    rapidjson::Value& meta = doc["@metadata"];
     rapidjson::Value value(beat.data(), static_cast<rapidjson::SizeType>(beat.size()), alloc);
-    if (auto it = meta->value.FindMember("beat"); it != meta->value.MemberEnd()) {
-        it->value = value;
+    if (meta.HasMember("beat")) {
+        meta["beat"] = value;
     } else {
-        meta->value.AddMember("beat", value, alloc);
+        meta.AddMember("beat", value, alloc);
     }
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
