@@ -661,7 +661,7 @@ TEST(LogstashOutputTest, LoadbalanceSendsToEveryHostAndFailoverMovesToTheOther) 
     EXPECT_EQ(c.describe(), "logstash(" + (on_a ? b.host() : a.host()) + ")");
 }
 
-TEST(LogstashOutputTest, IndexOptionSetsMetadataBeat) {
+TEST(LogstashOutputTest, IndexOptionSetsMetadataBeatAndEscapeHtmlApplies) {
     TempDir dir;
     Peer peer({"--out", dir.path() + "/out"});
     {
@@ -674,10 +674,19 @@ TEST(LogstashOutputTest, IndexOptionSetsMetadataBeat) {
         ASSERT_TRUE(out.client().connect());
         EXPECT_EQ(send(out.client(), makeEvents(2, 1))->wait(), "ack");
     }
+    {
+        Output out(yamlFor({peer.host()}, "  escape_html: true\n"));
+        ASSERT_TRUE(out.client().connect());
+        std::vector<encode::EncodedEvent> ev(1);
+        ev[0].json = eventJson(3);
+        ev[0].json.insert(ev[0].json.size() - 1, ",\"m\":\"<b>&\"");
+        EXPECT_EQ(send(out.client(), std::move(ev))->wait(), "ack");
+    }
     const auto l = lines(dir.path() + "/out");
-    ASSERT_EQ(l.size(), 3u);
+    ASSERT_EQ(l.size(), 4u);
     EXPECT_EQ(l[0], eventJson(0, "myindex"));
     EXPECT_EQ(l[2], eventJson(2, "otherbeat"));
+    EXPECT_NE(l[3].find("\"m\":\"\\u003cb\\u003e\\u0026\""), std::string::npos) << l[3];
 }
 
 TEST(LogstashOutputTest, TtlRenewsTheConnectionBetweenBatches) {
