@@ -67,6 +67,16 @@ private:
     bool was_pending_ = false;
 };
 
+/// Error text as Go prints it ("connection refused"), since `test output` transcripts
+/// and logs are compared with Beats'.
+std::string errnoText(int err) {
+    std::string s = std::strerror(err);
+    if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z' && (s.size() < 2 || s[1] < 'A' || s[1] > 'Z')) {
+        s[0] = static_cast<char>(s[0] - 'A' + 'a');
+    }
+    return s;
+}
+
 enum class Wait : uint8_t { Ready, Timeout, Woken, Error };
 
 /// poll() on `fd` for `events` until the absolute steady-clock deadline (< 0: none).
@@ -128,7 +138,7 @@ core::Result<std::string> pemText(const std::string& value, const std::string& w
     std::ifstream in(value, std::ios::binary);
     if (!in) {
         return core::Status::error("cannot read " + what + " file " + value + ": " +
-                                   std::strerror(errno));
+                                   errnoText(errno));
     }
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
@@ -291,7 +301,7 @@ core::Result<int> dialTcp(const HostPort& hp, const std::vector<Endpoint>& endpo
                                   std::to_string(hp.port);
         const int fd = ::socket(e.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            last = where + ": socket: " + std::strerror(errno);
+            last = where + ": socket: " + errnoText(errno);
             continue;
         }
         int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&e.addr), e.len);
@@ -313,7 +323,7 @@ core::Result<int> dialTcp(const HostPort& hp, const std::vector<Endpoint>& endpo
             }
         }
         if (rc < 0) {
-            last = where + ": connect: " + std::strerror(errno);
+            last = where + ": connect: " + errnoText(errno);
             ::close(fd);
             continue;
         }
@@ -528,7 +538,7 @@ core::Status Connection::writeAll(std::string_view data, int64_t timeout_ns) {
                 continue;
             }
             if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-                return core::Status::error(where + ": " + std::strerror(errno));
+                return core::Status::error(where + ": " + errnoText(errno));
             }
         } else {
             int n = 0;
@@ -550,7 +560,7 @@ core::Status Connection::writeAll(std::string_view data, int64_t timeout_ns) {
                 const int e = errno;
                 if (err == SSL_ERROR_SYSCALL && e != 0) {
                     ERR_clear_error();
-                    return core::Status::error(where + ": " + std::strerror(e));
+                    return core::Status::error(where + ": " + errnoText(e));
                 }
                 return core::Status::error(opensslError(where));
             }
@@ -560,7 +570,7 @@ core::Status Connection::writeAll(std::string_view data, int64_t timeout_ns) {
             return core::Status::error(where + ": i/o timeout");
         }
         if (w == Wait::Error) {
-            return core::Status::error(where + ": poll: " + std::strerror(errno));
+            return core::Status::error(where + ": poll: " + errnoText(errno));
         }
     }
     return core::Status::ok();
@@ -584,7 +594,7 @@ Connection::ReadOutcome Connection::readSome(uint8_t* buf, size_t cap, int64_t d
                 continue;
             }
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                return {Kind::Error, 0, where + ": " + std::strerror(errno)};
+                return {Kind::Error, 0, where + ": " + errnoText(errno)};
             }
         } else {
             int n = 0;
@@ -610,7 +620,7 @@ Connection::ReadOutcome Connection::readSome(uint8_t* buf, size_t cap, int64_t d
                 }
                 if (err == SSL_ERROR_SYSCALL) {
                     ERR_clear_error();
-                    return {Kind::Error, 0, where + ": " + std::strerror(sys_errno)};
+                    return {Kind::Error, 0, where + ": " + errnoText(sys_errno)};
                 }
                 const unsigned long code = ERR_peek_error();
                 if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
@@ -628,7 +638,7 @@ Connection::ReadOutcome Connection::readSome(uint8_t* buf, size_t cap, int64_t d
             case Wait::Woken:
                 return {Kind::Woken, 0, {}};
             case Wait::Error:
-                return {Kind::Error, 0, where + ": poll: " + std::strerror(errno)};
+                return {Kind::Error, 0, where + ": poll: " + errnoText(errno)};
         }
     }
 }
