@@ -525,7 +525,7 @@ std::string Connection::tlsVersion() const {
 
 core::Status Connection::writeAll(std::string_view data, int64_t timeout_ns) {
     const int64_t deadline = steadyNowNs() + timeout_ns;
-    const std::string where = "write tcp " + peer_.text();
+    const std::string& where = write_where_;
     while (!data.empty()) {
         short wait_for = POLLOUT;
         if (ssl_ == nullptr) {
@@ -579,7 +579,7 @@ core::Status Connection::writeAll(std::string_view data, int64_t timeout_ns) {
 Connection::ReadOutcome Connection::readSome(uint8_t* buf, size_t cap, int64_t deadline_ns,
                                              int wake_fd) {
     using Kind = ReadOutcome::Kind;
-    const std::string where = "read tcp " + peer_.text();
+    const std::string& where = read_where_;
     while (true) {
         short wait_for = POLLIN;
         if (ssl_ == nullptr) {

@@ -91,9 +91,15 @@ public:
     const HostPort& peer() const { return peer_; }
 
 private:
-    Connection(int fd, HostPort peer) : fd_(fd), peer_(std::move(peer)) {}
+    Connection(int fd, HostPort peer)
+        : fd_(fd),
+          peer_(std::move(peer)),
+          write_where_("write tcp " + peer_.text()),
+          read_where_("read tcp " + peer_.text()) {}
     int fd_;
     HostPort peer_;
+    std::string write_where_;  ///< error prefixes, built once
+    std::string read_where_;
     std::shared_ptr<TlsContext> tls_;
     SSL* ssl_ = nullptr;
     std::mutex ssl_mutex_;
