@@ -3,6 +3,7 @@
 #include "outputs/elasticsearch/es_output.h"
 #include "outputs/file/file_output.h"
 #include "outputs/kafka/kafka_output.h"
+#include "outputs/logstash/logstash_output.h"
 #include "outputs/output.h"
 
 namespace sipbeat::outputs {
@@ -59,6 +60,7 @@ config::Spec queueSchema() {
 
 void registerBuiltinOutputs(Registry& registry) {
     registry.add(std::make_unique<elasticsearch::ElasticsearchFactory>());
+    registry.add(std::make_unique<logstash::LogstashFactory>());
     registry.add(std::make_unique<kafka::KafkaFactory>());
     registry.add(std::make_unique<file::FileFactory>());
     registry.add(std::make_unique<console::ConsoleFactory>());
