@@ -14,8 +14,7 @@ std::string keyError(const config::Config& cfg, const std::string& path, const s
 }
 
 // Protocol names in libbeat's order (tlscommon/versions_default.go).
-constexpr std::array<std::string_view, 4> kProtocols = {"TLSv1.0", "TLSv1.1", "TLSv1.2",
-                                                        "TLSv1.3"};
+constexpr std::array<std::string_view, 4> kProtocols = {"TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
 
 }  // namespace
 
@@ -77,9 +76,9 @@ core::Result<TlsSettings> tlsFromConfig(const config::Config& cfg, const std::st
     for (const std::string& p : protocols) {
         const auto* it = std::find(kProtocols.begin(), kProtocols.end(), p);
         if (it == kProtocols.end()) {
-            return core::Status::error(keyError(cfg, prefix + ".supported_protocols",
-                                                "unknown protocol '" + p +
-                                                    "' (TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3)"));
+            return core::Status::error(
+                keyError(cfg, prefix + ".supported_protocols",
+                         "unknown protocol '" + p + "' (TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3)"));
         }
         const auto i = static_cast<size_t>(it - kProtocols.begin());
         lo = std::min(lo, i);
