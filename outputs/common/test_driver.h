@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <ostream>
+#include <string>
 
 #include "outputs/output.h"
 
@@ -25,5 +27,12 @@ private:
     int depth_ = 0;
     bool failed_ = false;
 };
+
+/// The connection checks of every network output's test (libbeat transport/testing):
+/// "parse host", "dns lookup", "addresses: a, b", "dial up" — each resolved address in
+/// turn, as Go's dialer, with Go's error wording ("dial tcp 127.0.0.1:9: connect:
+/// connection refused"). Printed at the driver's current depth; true when one dialled.
+bool checkTcpConnection(TestDriver& driver, const std::string& host, uint16_t port,
+                        int64_t timeout_ns);
 
 }  // namespace sipbeat::outputs

@@ -26,6 +26,7 @@
 #include "beat/core/logging.h"
 #include "outputs/common/codec.h"
 #include "outputs/common/format_string.h"
+#include "outputs/common/test_driver.h"
 #include "outputs/common/tls.h"
 #include "outputs/elasticsearch/bulk_protocol.h"
 
@@ -772,96 +773,10 @@ private:
         });
     }
 
-    bool testConnection(TestDriver& driver, const HostUrl& host) {
-        if (!driver.run("parse host", [] { return core::Status::ok(); })) {
-            return false;
-        }
-        std::vector<std::string> addresses;
-        const core::Status resolved = driver.run("dns lookup", [&] {
-            addrinfo hints{};
-            hints.ai_socktype = SOCK_STREAM;
-            addrinfo* found = nullptr;
-            if (int rc = getaddrinfo(host.host.c_str(), nullptr, &hints, &found); rc != 0) {
-                return core::Status::error(std::string("lookup ") + host.host + ": " +
-                                           gai_strerror(rc));
-            }
-            for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-                char text[INET6_ADDRSTRLEN] = {};
-                const void* raw =
-                    a->ai_family == AF_INET
-                        ? static_cast<const void*>(
-                              &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
-                        : static_cast<const void*>(
-                              &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
-                if (inet_ntop(a->ai_family, raw, text, sizeof text) != nullptr &&
-                    std::find(addresses.begin(), addresses.end(), text) == addresses.end()) {
-                    addresses.emplace_back(text);
-                }
-            }
-            freeaddrinfo(found);
-            return core::Status::ok();
-        });
-        if (!resolved) {
-            return false;
-        }
-        std::string joined;
-        for (const std::string& a : addresses) {
-            joined += (joined.empty() ? "" : ", ") + a;
-        }
-        driver.info("addresses", joined);
-        return static_cast<bool>(driver.run("dial up", [&] {
-            // The first address that answers, as Go's dialer does.
-            core::Status st = core::Status::error("no address for " + host.host);
-            for (const std::string& address : addresses) {
-                st = dial(address, host.port);
-                if (st) {
-                    break;
-                }
-            }
-            return st;
-        }));
-    }
-
-    core::Status dial(const std::string& address, uint16_t port) const {
-        sockaddr_storage ss{};
-        socklen_t len = 0;
-        if (address.find(':') != std::string::npos) {
-            auto* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
-            a6->sin6_family = AF_INET6;
-            a6->sin6_port = htons(port);
-            inet_pton(AF_INET6, address.c_str(), &a6->sin6_addr);
-            len = sizeof(sockaddr_in6);
-        } else {
-            auto* a4 = reinterpret_cast<sockaddr_in*>(&ss);
-            a4->sin_family = AF_INET;
-            a4->sin_port = htons(port);
-            inet_pton(AF_INET, address.c_str(), &a4->sin_addr);
-            len = sizeof(sockaddr_in);
-        }
-        const int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            return core::Status::error(std::string("socket: ") + std::strerror(errno));
-        }
-        int err = 0;
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-            err = errno;
-            if (err == EINPROGRESS) {
-                pollfd p{fd, POLLOUT, 0};
-                const int timeout_ms = static_cast<int>(std::min<int64_t>(s_->timeout_ms, 30'000));
-                if (::poll(&p, 1, timeout_ms) <= 0) {
-                    err = ETIMEDOUT;
-                } else {
-                    socklen_t elen = sizeof err;
-                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-                }
-            }
-        }
-        ::close(fd);
-        if (err != 0) {
-            return core::Status::error("dial tcp " + address + ":" + std::to_string(port) + ": " +
-                                       std::strerror(err));
-        }
-        return core::Status::ok();
+    bool testConnection(TestDriver& driver, const HostUrl& host) const {
+        // libbeat's 30 s cap on the dial of `test output`.
+        return checkTcpConnection(driver, host.host, host.port,
+                                  std::min<int64_t>(s_->timeout_ms, 30'000) * 1'000'000);
     }
 
     bool testTls(TestDriver& driver, const HostUrl& host) {

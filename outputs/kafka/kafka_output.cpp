@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -27,6 +28,7 @@
 #include "beat/processors/field_source.h"
 #include "outputs/common/codec.h"
 #include "outputs/common/format_string.h"
+#include "outputs/common/test_driver.h"
 #include "outputs/common/tls.h"
 
 #include <netdb.h>
@@ -315,33 +317,6 @@ bool splitHostPort(const std::string& host, std::string& name, std::string& port
         return false;
     }
     return std::stoul(port) <= 65535;
-}
-
-core::Status dialTcp(const addrinfo& ai, int timeout_ms) {
-    const int fd = ::socket(ai.ai_family, ai.ai_socktype | SOCK_NONBLOCK, ai.ai_protocol);
-    if (fd < 0) {
-        return core::Status::error(std::strerror(errno));
-    }
-    int rc = ::connect(fd, ai.ai_addr, ai.ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-        pollfd p{fd, POLLOUT, 0};
-        rc = ::poll(&p, 1, timeout_ms);
-        if (rc == 0) {
-            ::close(fd);
-            return core::Status::error("dial tcp: i/o timeout");
-        }
-        int err = 0;
-        socklen_t len = sizeof err;
-        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        rc = err == 0 ? 0 : -1;
-        errno = err;
-    }
-    const int saved = errno;
-    ::close(fd);
-    if (rc != 0) {
-        return core::Status::error(std::string("dial tcp: ") + std::strerror(saved));
-    }
-    return core::Status::ok();
 }
 
 class KafkaClient final : public Client {
@@ -730,46 +705,12 @@ private:
     void testHost(TestDriver& driver, const std::string& host) {
         std::string name;
         std::string port;
-        if (!driver.run("parse host", [&] {
-                return splitHostPort(host, name, port)
-                           ? core::Status::ok()
-                           : core::Status::error("invalid host '" + host + "'");
-            })) {
-            return;
+        uint16_t port_number = 0;
+        if (splitHostPort(host, name, port)) {
+            port_number = static_cast<uint16_t>(std::strtoul(port.c_str(), nullptr, 10));
         }
-        addrinfo* addrs = nullptr;
-        if (!driver.run("dns lookup", [&] {
-                addrinfo hints{};
-                hints.ai_socktype = SOCK_STREAM;
-                const int rc = ::getaddrinfo(name.c_str(), port.c_str(), &hints, &addrs);
-                return rc == 0 ? core::Status::ok()
-                               : core::Status::error(std::string("lookup ") + name + ": " +
-                                                     ::gai_strerror(rc));
-            })) {
-            return;
-        }
-        std::string listed;
-        for (const addrinfo* a = addrs; a != nullptr; a = a->ai_next) {
-            char text[NI_MAXHOST];
-            if (::getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, nullptr, 0,
-                              NI_NUMERICHOST) == 0 &&
-                listed.find(text) == std::string::npos) {
-                listed += listed.empty() ? text : std::string(", ") + text;
-            }
-        }
-        driver.info("addresses", listed);
-        const core::Status dialed = driver.run("dial up", [&] {
-            core::Status st = core::Status::error("no address");
-            for (const addrinfo* a = addrs; a != nullptr; a = a->ai_next) {
-                st = dialTcp(*a, metadataTimeoutMs());
-                if (st) {
-                    break;
-                }
-            }
-            return st;
-        });
-        ::freeaddrinfo(addrs);
-        if (!dialed) {
+        if (!checkTcpConnection(driver, name, port_number,
+                                static_cast<int64_t>(metadataTimeoutMs()) * 1'000'000)) {
             return;
         }
         (void)driver.run("talk to server", [&] { return metadataFrom(host); });

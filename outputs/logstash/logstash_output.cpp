@@ -14,6 +14,7 @@
 
 #include "beat/core/logging.h"
 #include "outputs/common/codec.h"
+#include "outputs/common/test_driver.h"
 #include "outputs/common/tls.h"
 #include "outputs/logstash/lumberjack.h"
 #include "outputs/logstash/transport.h"
@@ -437,30 +438,8 @@ private:
     void testHost(TestDriver& d, const HostPort& hp) {
         d.section("logstash: " + hp.text(), [&] {
             bool ok = true;
-            d.section("connection", [&] {
-                (void)d.run("parse host", [] { return core::Status::ok(); });
-                core::Result<std::vector<Endpoint>> endpoints = core::Status::error("");
-                ok = d.run("dns lookup", [&] {
-                          endpoints = resolveHost(hp);
-                          return endpoints ? core::Status::ok() : endpoints.status();
-                      }).isOk();
-                if (!ok) {
-                    return;
-                }
-                std::string ips;
-                for (const Endpoint& e : *endpoints) {
-                    ips += (ips.empty() ? "" : ", ") + e.ip;
-                }
-                d.info("addresses", ips);
-                ok = d.run("dial up", [&] {
-                          auto fd = dialTcp(hp, *endpoints, settings_->timeout_ns);
-                          if (!fd) {
-                              return fd.status();
-                          }
-                          ::close(*fd);
-                          return core::Status::ok();
-                      }).isOk();
-            });
+            d.section("connection",
+                      [&] { ok = checkTcpConnection(d, hp.host, hp.port, settings_->timeout_ns); });
             if (!ok) {
                 return;
             }

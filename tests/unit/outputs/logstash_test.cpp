@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -701,9 +702,15 @@ TEST(LogstashOutputTest, TtlRenewsTheConnectionBetweenBatches) {
     out.client().close();
     EXPECT_EQ(numbers(dir.path() + "/out"), range(0, 6));
     std::this_thread::sleep_for(200ms);
-    EXPECT_EQ(lines(dir.path() + "/trace"),
+    // The peer serves each connection on its own thread: the first connection's close
+    // may be traced after the second connect, so closes are counted, not ordered.
+    std::vector<std::string> trace = lines(dir.path() + "/trace");
+    const auto closes = std::count(trace.begin(), trace.end(), "close");
+    trace.erase(std::remove(trace.begin(), trace.end(), "close"), trace.end());
+    EXPECT_EQ(closes, 2);
+    EXPECT_EQ(trace,
               (std::vector<std::string>{"connect", "window 2 compressed", "window 2 compressed",
-                                        "close", "connect", "window 2 compressed", "close"}));
+                                        "connect", "window 2 compressed"}));
 }
 
 TEST(LogstashOutputTest, ServerClosingAnIdleConnectionIsReopenedTransparently) {
