@@ -161,6 +161,23 @@ ConditionPtr compileEquals(const Node& node, const std::string& path, const Orig
     return std::make_unique<Equals>(std::move(entries));
 }
 
+/// A string field matches when its value does; an array when any of its strings does
+/// (libbeat's contains, regexp and network conditions).
+template <typename Match>
+bool anyStringMatches(const event::Field& f, const Match& match) {
+    if (f.kind == event::ValueKind::String) {
+        return match(std::string_view(f.s));
+    }
+    if (f.kind == event::ValueKind::StringList) {
+        for (std::string_view s : f.list) {
+            if (match(s)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 // ---------------------------------------------------------------------------------------
 // contains and regexp
 
@@ -320,21 +337,8 @@ public:
     bool check(const FieldSource& fields) const override {
         for (const Entry& e : entries_) {
             const event::Field* f = fields.lookup(e.field);
-            if (f == nullptr) {
-                return false;
-            }
-            bool ok = false;
-            if (f->kind == event::ValueKind::String) {
-                ok = matches(e, f->s);
-            } else if (f->kind == event::ValueKind::StringList) {
-                for (std::string_view s : f->list) {
-                    if (matches(e, s)) {
-                        ok = true;
-                        break;
-                    }
-                }
-            }
-            if (!ok) {
+            if (f == nullptr ||
+                !anyStringMatches(*f, [&](std::string_view s) { return matches(e, s); })) {
                 return false;
             }
         }
@@ -711,22 +715,8 @@ public:
     bool check(const FieldSource& fields) const override {
         for (const Entry& e : entries_) {
             const event::Field* f = fields.lookup(e.field);
-            if (f == nullptr) {
-                return false;
-            }
-            bool ok = false;
-            if (f->kind == event::ValueKind::String) {
-                ok = matches(e, f->s);
-            } else if (f->kind == event::ValueKind::StringList) {
-                // An array field matches when any of its addresses does.
-                for (std::string_view s : f->list) {
-                    if (matches(e, s)) {
-                        ok = true;
-                        break;
-                    }
-                }
-            }
-            if (!ok) {
+            if (f == nullptr ||
+                !anyStringMatches(*f, [&](std::string_view s) { return matches(e, s); })) {
                 return false;
             }
         }
