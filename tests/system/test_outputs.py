@@ -138,7 +138,68 @@ class OutputCase(SipbeatTestCase):
         return len(ids) - len(set(ids))  # duplicates
 
 
-class ElasticsearchOutput(OutputCase):
+class OutageTests:
+    """The outage tests of every output. The class says how to start its peer (`up`), take
+    it away and bring it back (`down`, `back`), and read what it holds (`docs`)."""
+
+    label = ""
+    outage_output_extra = ""
+
+    def test_outage_memory_queue(self):
+        expected = self.baseline()
+        peer = self.up()
+        self.write_config("sipbeat.yml", self.replay_config(
+            self.output(peer, self.outage_output_extra), realtime=True))
+        beat = self.start_beat("-e")
+        self.wait_for(lambda: len(self.docs(peer)) > 0, "first events")
+        self.down(peer)
+        time.sleep(3)
+        self.back(peer)
+        out, err = beat.communicate(timeout=120)
+        self.assertEqual(beat.returncode, 0, err[-3000:])
+        dups = self.assertAtLeastOnce(self.docs(peer), expected)
+        self.assertLessEqual(dups, len(expected))
+
+    def test_outage_disk_queue_survives_sigkill(self):
+        expected = self.baseline()
+        peer = self.up()
+        queue = "queue.disk:\n  max_size: 200MB\n"
+        self.write_config("sipbeat.yml", self.replay_config(
+            self.output(peer, self.outage_output_extra), queue, realtime=True) +
+            "sipbeat.run_forever: true\n")
+        beat = self.start_beat("-e")
+        self.wait_for(lambda: len(self.docs(peer)) > 0, "first events")
+        self.down(peer)
+        time.sleep(8)  # the rest of the capture is read into the disk queue meanwhile
+        beat.kill()  # SIGKILL during the outage
+        beat.wait(timeout=TIMEOUT)
+        self.back(peer)
+        # Started again on the same data path, with no new events: it sends what is queued.
+        self.write_config("sipbeat.yml", self.input(self.pcap, False, False) +
+                          self.output(peer) + queue)
+        r = self.run_beat("-e")
+        self.assertExitsWith(r, 0)
+        got = self.docs(peer)
+        dups = self.assertAtLeastOnce(got, expected)
+        print(f"\n{self.label} disk queue outage: {len(got)} received, {len(expected)} "
+              f"expected, {dups} duplicates", file=sys.stderr)
+
+
+class ElasticsearchOutput(OutputCase, OutageTests):
+
+    label = "Elasticsearch"
+
+    def up(self):
+        return self.start_peer()
+
+    def down(self, peer):
+        peer.stop()
+
+    def back(self, peer):
+        peer.restart_same_port()
+
+    def docs(self, peer):
+        return [i["_source"] for i in self.received()]
 
     def start_peer(self, *args):
         peer = Peer([sys.executable, os.path.join(PEERS, "es_peer.py"), "--port", "0",
@@ -174,49 +235,6 @@ class ElasticsearchOutput(OutputCase):
         for i in items:
             self.assertNotIn("@metadata", i["_source"])
 
-    def test_outage_memory_queue(self):
-        expected = self.baseline()
-        peer = self.start_peer()
-        self.write_config("sipbeat.yml", self.replay_config(self.output(peer), realtime=True))
-        beat = self.start_beat("-e")
-        self.wait_for(lambda: len(self.received()) > 0, "first events")
-        peer.stop()
-        time.sleep(3)
-        peer.restart_same_port()
-        rc, _, err = self.stop_when_done(beat)
-        got = [i["_source"] for i in self.received()]
-        dups = self.assertAtLeastOnce(got, expected)
-        self.assertLessEqual(dups, len(expected))
-
-    def stop_when_done(self, beat):
-        out, err = beat.communicate(timeout=120)
-        self.assertEqual(beat.returncode, 0, err[-3000:])
-        return beat.returncode, out, err
-
-    def test_outage_disk_queue_survives_sigkill(self):
-        expected = self.baseline()
-        peer = self.start_peer()
-        queue = "queue.disk:\n  max_size: 200MB\n"
-        self.write_config("sipbeat.yml", self.replay_config(self.output(peer), queue,
-                                                            realtime=True) +
-                          "sipbeat.run_forever: true\n")
-        beat = self.start_beat("-e")
-        self.wait_for(lambda: len(self.received()) > 0, "first events")
-        peer.stop()
-        time.sleep(8)  # the rest of the capture is read into the disk queue meanwhile
-        beat.kill()  # SIGKILL during the outage
-        beat.wait(timeout=TIMEOUT)
-        peer.restart_same_port()
-        # Started again on the same data path, with no new events: it sends what is queued.
-        self.write_config("sipbeat.yml", self.input(self.pcap, False, False) +
-                          self.output(peer) + queue)
-        r = self.run_beat("-e")
-        self.assertExitsWith(r, 0)
-        got = [i["_source"] for i in self.received()]
-        dups = self.assertAtLeastOnce(got, expected)
-        print(f"\nES disk queue outage: {len(got)} received, {len(expected)} expected, "
-              f"{dups} duplicates", file=sys.stderr)
-
     def test_test_output_transcript(self):
         peer = self.start_peer()
         self.write_config("sipbeat.yml", self.input() + self.output(peer))
@@ -234,7 +252,21 @@ class ElasticsearchOutput(OutputCase):
         self.assertIn("ERROR", r.stdout)
 
 
-class LogstashOutput(OutputCase):
+class LogstashOutput(OutputCase, OutageTests):
+
+    label = "Logstash"
+
+    def up(self):
+        return self.start_peer()
+
+    def down(self, peer):
+        peer.stop()
+
+    def back(self, peer):
+        peer.restart_same_port()
+
+    def docs(self, peer):
+        return self.received()
 
     def start_peer(self, *args):
         peer = Peer([sys.executable, os.path.join(PEERS, "lumberjack_peer.py"), "--port", "0",
@@ -274,41 +306,7 @@ class LogstashOutput(OutputCase):
                 self.assertExactly(got, expected)
                 peer.stop()
 
-    def test_outage_memory_queue(self):
-        expected = self.baseline()
-        peer = self.start_peer()
-        self.write_config("sipbeat.yml", self.replay_config(self.output(peer), realtime=True))
-        beat = self.start_beat("-e")
-        self.wait_for(lambda: len(self.received()) > 0, "first events")
-        peer.stop()
-        time.sleep(3)
-        peer.restart_same_port()
-        out, err = beat.communicate(timeout=120)
-        self.assertEqual(beat.returncode, 0, err[-3000:])
-        self.assertAtLeastOnce(self.received(), expected)
 
-    def test_outage_disk_queue_survives_sigkill(self):
-        expected = self.baseline()
-        peer = self.start_peer()
-        queue = "queue.disk:\n  max_size: 200MB\n"
-        self.write_config("sipbeat.yml", self.replay_config(self.output(peer), queue,
-                                                            realtime=True) +
-                          "sipbeat.run_forever: true\n")
-        beat = self.start_beat("-e")
-        self.wait_for(lambda: len(self.received()) > 0, "first events")
-        peer.stop()
-        time.sleep(8)
-        beat.kill()
-        beat.wait(timeout=TIMEOUT)
-        peer.restart_same_port()
-        self.write_config("sipbeat.yml", self.input(self.pcap, False, False) +
-                          self.output(peer) + queue)
-        r = self.run_beat("-e")
-        self.assertExitsWith(r, 0)
-        got = self.received()
-        dups = self.assertAtLeastOnce(got, expected)
-        print(f"\nLogstash disk queue outage: {len(got)} received, {len(expected)} expected, "
-              f"{dups} duplicates", file=sys.stderr)
 
 
     def test_test_output_transcript(self):
@@ -328,7 +326,22 @@ class LogstashOutput(OutputCase):
 
 @unittest.skipUnless(KAFKA_MOCK and os.path.exists(KAFKA_MOCK) and shutil.which("kcat"),
                      "needs the kafka_mock peer (built with the tests) and kcat")
-class KafkaOutput(OutputCase):
+class KafkaOutput(OutputCase, OutageTests):
+
+    label = "Kafka"
+    outage_output_extra = "  timeout: 2s\n"
+
+    def up(self):
+        return self.start_cluster()
+
+    def down(self, bootstrap):
+        self.command("down-all")
+
+    def back(self, bootstrap):
+        self.command("up-all")
+
+    def docs(self, bootstrap):
+        return [m[3] for m in self.consume(bootstrap)]
 
     def start_cluster(self):
         proc = subprocess.Popen([KAFKA_MOCK, "--brokers", "3", "--partitions", "4"],
@@ -397,22 +410,6 @@ class KafkaOutput(OutputCase):
                         "every message of a call lands on one partition")
         self.assertGreater(len({next(iter(p)) for p in partitions.values()}), 1)
 
-    def test_outage_memory_queue(self):
-        expected = self.baseline()
-        bootstrap = self.start_cluster()
-        self.write_config("sipbeat.yml", self.replay_config(
-            self.output(bootstrap, "  timeout: 2s\n"), realtime=True))
-        beat = self.start_beat("-e")
-        self.wait_for(lambda: len(self.consume(bootstrap)) > 0, "first events")
-        self.command("down-all")
-        time.sleep(4)
-        self.command("up-all")
-        out, err = beat.communicate(timeout=120)
-        self.assertEqual(beat.returncode, 0, err[-3000:])
-        got = [m[3] for m in self.consume(bootstrap)]
-        dups = self.assertAtLeastOnce(got, expected)
-        self.assertLessEqual(dups, len(expected))
-
     def test_test_output_transcript(self):
         bootstrap = self.start_cluster()
         self.write_config("sipbeat.yml", self.input() + self.output(bootstrap))
@@ -427,28 +424,7 @@ class KafkaOutput(OutputCase):
         self.assertExitsWith(r, 1)
         self.assertIn("ERROR", r.stdout)
 
-    def test_outage_disk_queue_survives_sigkill(self):
-        expected = self.baseline()
-        bootstrap = self.start_cluster()
-        queue = "queue.disk:\n  max_size: 200MB\n"
-        self.write_config("sipbeat.yml", self.replay_config(
-            self.output(bootstrap, "  timeout: 2s\n"), queue, realtime=True) +
-            "sipbeat.run_forever: true\n")
-        beat = self.start_beat("-e")
-        self.wait_for(lambda: len(self.consume(bootstrap)) > 0, "first events")
-        self.command("down-all")
-        time.sleep(8)
-        beat.kill()
-        beat.wait(timeout=TIMEOUT)
-        self.command("up-all")
-        self.write_config("sipbeat.yml", self.input(self.pcap, False, False) +
-                          self.output(bootstrap) + queue)
-        r = self.run_beat("-e")
-        self.assertExitsWith(r, 0)
-        got = [m[3] for m in self.consume(bootstrap)]
-        dups = self.assertAtLeastOnce(got, expected)
-        print(f"\nKafka disk queue outage: {len(got)} received, {len(expected)} expected, "
-              f"{dups} duplicates", file=sys.stderr)
+
 
 
 if __name__ == "__main__":
