@@ -584,6 +584,9 @@ int runBeat(const CliOptions& cli, const std::string& binary_dir) {
             if (st && cfg.getBool("sipbeat.run_forever") && !listener_thread.joinable()) {
                 // The input is done; stay up (counters, later the web interface) until
                 // told to stop.
+                kLog.info(
+                    "All input read and its events published; sipbeat.run_forever "
+                    "keeps sipbeat running until it is stopped");
                 while (!stop.load()) {
                     std::this_thread::sleep_for(std::chrono::milliseconds(50));
                 }

@@ -6,6 +6,7 @@ the peer goes away mid-run and comes back: with the memory queue nothing is lost
 the disk queue nothing is lost even when sipbeat is killed with SIGKILL during the outage
 and started again (at-least-once: duplicates are counted, none is missing)."""
 
+import glob
 import json
 import os
 import shutil
@@ -126,6 +127,13 @@ class OutputCase(SipbeatTestCase):
         """SIP events (not counters) the peer holds, as documents with @timestamp."""
         raise NotImplementedError
 
+    def log_text(self):
+        text = ""
+        for path in glob.glob(os.path.join(self.home, "logs", "sipbeat-*.ndjson")):
+            with open(path) as f:
+                text += f.read()
+        return text
+
     def assertExactly(self, got, expected):
         self.assertEqual(len(got), len(expected))
         self.assertEqual(sorted(strip(d) for d in got), sorted(strip(d) for d in expected))
@@ -167,10 +175,14 @@ class OutageTests:
         self.write_config("sipbeat.yml", self.replay_config(
             self.output(peer, self.outage_output_extra), queue, realtime=True) +
             "sipbeat.run_forever: true\n")
-        beat = self.start_beat("-e")
+        beat = self.start_beat()  # logs to files: nothing reads its stderr while it runs
         self.wait_for(lambda: len(self.docs(peer)) > 0, "first events")
         self.down(peer)
-        time.sleep(8)  # the rest of the capture is read into the disk queue meanwhile
+        # The rest of the capture goes into the disk queue meanwhile, up to the events of
+        # the timers that fire at its end.
+        self.wait_for(lambda: "All input read" in self.log_text(), "the end of the input",
+                      timeout=120)
+        time.sleep(1)
         beat.kill()  # SIGKILL during the outage
         beat.wait(timeout=TIMEOUT)
         self.back(peer)
