@@ -14,6 +14,13 @@
 
 namespace sipbeat::pipeline {
 
+namespace detail {
+/// CRC-32C of the queue's frames and state (hardware when the CPU has SSE4.2).
+uint32_t crc32c(const void* data, size_t len);
+/// The same without the CPU instruction (for tests and old CPUs).
+uint32_t crc32cPortable(const void* data, size_t len);
+}  // namespace detail
+
 /// `queue.disk.*` (reference/beats.md §2.5).
 struct DiskQueueSettings {
     std::string path;           ///< Directory: `<id>.seg` files and `state.dat`.
@@ -30,7 +37,7 @@ struct DiskQueueSettings {
 /// Events are appended to segment files (`<id>.seg`) by push() — written to the file
 /// before push() returns, so a killed process loses none it accepted — and read back by
 /// the output workers. A frame is `size:u32le crc32:u32le payload`, the payload
-/// `timestamp:u64le key_len:u32le key json`; the CRC (zlib's CRC-32) covers the payload.
+/// `timestamp:u64le key_len:u32le key json`; the CRC (CRC-32C) covers the payload.
 /// `state.dat` records the position before which every event is acknowledged; it is
 /// replaced atomically (write, fsync, rename) as acknowledgements advance, and segments
 /// wholly before it are deleted. Batches may be acknowledged out of order (several

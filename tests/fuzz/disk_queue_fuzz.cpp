@@ -37,7 +37,7 @@ const std::filesystem::path& dir() {
 void writeFile(const std::filesystem::path& p, std::string_view bytes, bool header) {
     std::ofstream out(p, std::ios::binary | std::ios::trunc);
     if (header && bytes.substr(0, 3) != "RAW") {
-        out.write("SBDQ\x01\0\0\0", 8);
+        out.write("SBDQ\x02\0\0\0", 8);
     }
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }

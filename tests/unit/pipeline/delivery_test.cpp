@@ -451,12 +451,30 @@ TEST_F(DiskQueueTest, CorruptSegmentIsSkippedAndCounted) {
     }
 }
 
+TEST(DiskQueueCrcTest, Crc32cMatchesTheCheckValueAndThePortableTable) {
+    // RFC 3720 §B.4 / the CRC catalogue's check value for CRC-32C.
+    EXPECT_EQ(detail::crc32c("123456789", 9), 0xE3069283U);
+    EXPECT_EQ(detail::crc32cPortable("123456789", 9), 0xE3069283U);
+    std::string bytes;
+    for (int i = 0; i < 3001; ++i) {
+        bytes.push_back(static_cast<char>((i * 131 + 7) & 0xff));
+    }
+    for (size_t len : {0UL, 1UL, 7UL, 8UL, 9UL, 63UL, 3001UL}) {
+        for (size_t offset : {0UL, 1UL, 3UL}) {
+            const size_t n = std::min(len, bytes.size() - offset);
+            EXPECT_EQ(detail::crc32c(bytes.data() + offset, n),
+                      detail::crc32cPortable(bytes.data() + offset, n))
+                << "length " << n << " offset " << offset;
+        }
+    }
+}
+
 TEST_F(DiskQueueTest, GarbageFilesNeverCrash) {
     std::filesystem::create_directories(dir_);
     for (int id = 1; id <= 3; ++id) {
         FILE* f = std::fopen((dir_ / (std::to_string(id) + ".seg")).c_str(), "wb");
         ASSERT_NE(f, nullptr);
-        const std::string junk = id == 1 ? "SBDQ\x01\0\0\0\xff\xff\xff\x7f" : "garbage";
+        const std::string junk = id == 1 ? "SBDQ\x02\0\0\0\xff\xff\xff\x7f" : "garbage";
         std::fwrite(junk.data(), 1, junk.size(), f);
         std::fclose(f);
     }
