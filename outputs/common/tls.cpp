@@ -5,6 +5,12 @@
 #include <array>
 #include <cctype>
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 namespace sipbeat::outputs {
 
 namespace {
@@ -16,7 +22,39 @@ std::string keyError(const config::Config& cfg, const std::string& path, const s
 // Protocol names in libbeat's order (tlscommon/versions_default.go).
 constexpr std::array<std::string_view, 4> kProtocols = {"TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
 
+std::string sha256Hex(X509* cert) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    X509_digest(cert, EVP_sha256(), md, &len);
+    std::string hex;
+    for (unsigned int i = 0; i < len; ++i) {
+        hex.push_back("0123456789abcdef"[md[i] >> 4]);
+        hex.push_back("0123456789abcdef"[md[i] & 15]);
+    }
+    return hex;
+}
+
+int verifyWithPinnedCa(X509_STORE_CTX* store_ctx, void* arg) {
+    const auto* fingerprint = static_cast<const std::string*>(arg);
+    if (STACK_OF(X509)* chain = X509_STORE_CTX_get0_untrusted(store_ctx); chain != nullptr) {
+        for (int i = 0; i < sk_X509_num(chain); ++i) {
+            X509* cert = sk_X509_value(chain, i);
+            if (X509_check_ca(cert) != 0 && sha256Hex(cert) == *fingerprint) {
+                X509_STORE_add_cert(X509_STORE_CTX_get0_store(store_ctx), cert);
+                ERR_clear_error();  // "already in store" is fine
+                break;
+            }
+        }
+    }
+    return X509_verify_cert(store_ctx);
+}
+
 }  // namespace
+
+void pinTrustedCa(void* ssl_ctx, const std::string* fingerprint) {
+    SSL_CTX_set_cert_verify_callback(static_cast<SSL_CTX*>(ssl_ctx), verifyWithPinnedCa,
+                                     const_cast<std::string*>(fingerprint));
+}
 
 config::Spec tlsSchema() {
     return config::object({

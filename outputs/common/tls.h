@@ -49,4 +49,11 @@ core::Result<TlsSettings> tlsFromConfig(const config::Config& cfg, const std::st
 /// True when `value` holds a PEM block rather than a file path (libbeat accepts both).
 bool isInlinePem(std::string_view value);
 
+/// libbeat's `ca_trusted_fingerprint` on an OpenSSL context (the Logstash transport's own,
+/// libcurl's through CURLOPT_SSL_CTX_FUNCTION): a CA certificate of the chain the server
+/// presents whose SHA-256 is `*fingerprint` (lower-case hex, see TlsSettings) is trusted as
+/// a root (tlscommon trustRootCA), then the chain is verified as usual. `ssl_ctx` is an
+/// `SSL_CTX*`; `fingerprint` must outlive it.
+void pinTrustedCa(void* ssl_ctx, const std::string* fingerprint);
+
 }  // namespace sipbeat::outputs

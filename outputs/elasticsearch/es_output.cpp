@@ -410,9 +410,20 @@ private:
         }
     }
 
+    /// CURLOPT_SSL_CTX_FUNCTION: libcurl's OpenSSL context gets the pinned CA check.
+    static CURLcode pinOnContext(CURL* /*curl*/, void* ssl_ctx, void* fingerprint) {
+        pinTrustedCa(ssl_ctx, static_cast<const std::string*>(fingerprint));
+        return CURLE_OK;
+    }
+
     void applyTls(CURL* c) const {
         const TlsSettings& t = s_->tls;
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, t.verifyPeer() ? 1L : 0L);
+        if (t.verifyPeer() && !t.ca_trusted_fingerprint.empty()) {
+            curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, &pinOnContext);
+            curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA,
+                             const_cast<std::string*>(&t.ca_trusted_fingerprint));
+        }
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, t.verifyHost() ? 2L : 0L);
         if (!s_->ca_pem.empty()) {
             curl_blob blob{const_cast<char*>(s_->ca_pem.data()), s_->ca_pem.size(), CURL_BLOB_COPY};
@@ -1027,11 +1038,6 @@ core::Result<Group> ElasticsearchFactory::create(const OutputContext& ctx,
     }
     s->tls = std::move(tls).value();
     s->tls_on = s->tls.enabled;
-    if (!s->tls.ca_trusted_fingerprint.empty()) {
-        return core::Status::error(keyError(cfg, prefix + ".ssl.ca_trusted_fingerprint",
-                                            "ca_trusted_fingerprint is not supported by the "
-                                            "Elasticsearch output; use certificate_authorities"));
-    }
     if (s->tls_on && protocol.empty()) {
         // An ssl section turns bare `IP:PORT` hosts into https (a URL keeps its scheme).
         for (size_t i = 0; i < hosts.size(); ++i) {

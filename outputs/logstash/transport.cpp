@@ -171,36 +171,6 @@ int tlsVersionCode(const std::string& name) {
     return TLS1_3_VERSION;
 }
 
-std::string sha256Hex(X509* cert) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    X509_digest(cert, EVP_sha256(), md, &len);
-    std::string hex;
-    for (unsigned int i = 0; i < len; ++i) {
-        hex.push_back("0123456789abcdef"[md[i] >> 4]);
-        hex.push_back("0123456789abcdef"[md[i] & 15]);
-    }
-    return hex;
-}
-
-/// libbeat's ca_trusted_fingerprint: a CA certificate of the chain the server presents
-/// whose SHA-256 matches is trusted as a root (tlscommon trustRootCA), then the chain is
-/// verified as usual.
-int verifyWithPinnedCa(X509_STORE_CTX* store_ctx, void* arg) {
-    const auto* fingerprint = static_cast<const std::string*>(arg);
-    if (STACK_OF(X509)* chain = X509_STORE_CTX_get0_untrusted(store_ctx); chain != nullptr) {
-        for (int i = 0; i < sk_X509_num(chain); ++i) {
-            X509* cert = sk_X509_value(chain, i);
-            if (X509_check_ca(cert) != 0 && sha256Hex(cert) == *fingerprint) {
-                X509_STORE_add_cert(X509_STORE_CTX_get0_store(store_ctx), cert);
-                ERR_clear_error();  // "already in store" is fine
-                break;
-            }
-        }
-    }
-    return X509_verify_cert(store_ctx);
-}
-
 }  // namespace
 
 std::string HostPort::text() const {
@@ -404,9 +374,7 @@ core::Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsSettings& 
     if (settings.verifyPeer()) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
         if (!settings.ca_trusted_fingerprint.empty()) {
-            SSL_CTX_set_cert_verify_callback(
-                ctx, verifyWithPinnedCa,
-                const_cast<std::string*>(&t->settings_.ca_trusted_fingerprint));
+            pinTrustedCa(ctx, &t->settings_.ca_trusted_fingerprint);
         }
     } else {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -18,6 +19,9 @@
 
 #include <curl/curl.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <rapidjson/document.h>
 
 #include "beat/config/node.h"
@@ -681,6 +685,67 @@ TEST_F(ElasticsearchOutputPeerTest, TlsWithTheTestCa) {
                     "']\n  ssl.certificate_authorities: ['" + (kCerts / "ca.crt").string() +
                     "']\n");
         EXPECT_TRUE(bare.client().connect());
+    }
+    EXPECT_EQ(received(out).size(), 1u);
+}
+
+/// SHA-256 of a PEM certificate file, lower-case hex (what ssl.ca_trusted_fingerprint takes).
+std::string fingerprintOf(const std::filesystem::path& pem) {
+    FILE* f = std::fopen(pem.c_str(), "r");
+    if (f == nullptr) {
+        return "";
+    }
+    X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+    if (cert == nullptr) {
+        return "";
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    X509_digest(cert, EVP_sha256(), md, &len);
+    X509_free(cert);
+    std::string hex;
+    for (unsigned int i = 0; i < len; ++i) {
+        hex.push_back("0123456789abcdef"[md[i] >> 4]);
+        hex.push_back("0123456789abcdef"[md[i] & 15]);
+    }
+    return hex;
+}
+
+TEST_F(ElasticsearchOutputPeerTest, CaTrustedFingerprintTrustsThePresentedCa) {
+    // The server presents its certificate and the test CA; no certificate_authorities is
+    // configured, only the CA's fingerprint (libbeat: ssl.ca_trusted_fingerprint).
+    const std::string chain = dir.path() + "/chain.crt";
+    {
+        std::ofstream c(chain);
+        for (const char* part : {"server.crt", "ca.crt"}) {
+            std::ifstream in(kCerts / part);
+            c << in.rdbuf();
+        }
+    }
+    Peer peer({"--tls-cert", chain, "--tls-key", (kCerts / "server.key").string()}, out);
+    const auto yaml = [&](const std::string& extra) {
+        return "output.elasticsearch:\n  hosts: ['https://" + peer.host() + "']\n  timeout: 5s\n" +
+               extra;
+    };
+    const std::string pin = fingerprintOf(kCerts / "ca.crt");
+    ASSERT_EQ(pin.size(), 64u);
+    {
+        Output pinned(yaml("  ssl.ca_trusted_fingerprint: '" + pin + "'\n"));
+        ASSERT_EQ(pinned.error, "");
+        ASSERT_TRUE(pinned.client().connect());
+        EXPECT_EQ(pinned.publish(events(1)).signal, FakeBatch::Signal::Ack);
+    }
+    {
+        Output other(yaml("  ssl.ca_trusted_fingerprint: '" +
+                          fingerprintOf(kCerts / "other-ca.crt") + "'\n"));
+        ASSERT_EQ(other.error, "");
+        EXPECT_FALSE(other.client().connect());
+    }
+    {
+        Output unpinned(yaml("  ssl.verification_mode: full\n"));
+        ASSERT_EQ(unpinned.error, "");
+        EXPECT_FALSE(unpinned.client().connect());  // the test CA is no system CA
     }
     EXPECT_EQ(received(out).size(), 1u);
 }
