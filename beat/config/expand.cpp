@@ -124,8 +124,12 @@ void walk(Node& node, const Node& root, const std::vector<Resolver>& resolvers,
     switch (node.kind()) {
         case Node::Kind::Scalar:
             if (node.text().find('$') != std::string::npos) {
-                node.mutableText() =
-                    expandString(node.text(), root, resolvers, path, node.origin());
+                const std::string& raw = node.text();
+                // Exactly one reference, `${…}` with no text around it and no `$${`.
+                const bool whole = raw.size() > 3 && raw.compare(0, 2, "${") == 0 &&
+                                   raw.back() == '}' && raw.find("${", 2) == std::string::npos;
+                node.mutableText() = expandString(raw, root, resolvers, path, node.origin());
+                node.setFromVariable(whole);
             }
             break;
         case Node::Kind::Sequence: {

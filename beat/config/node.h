@@ -48,6 +48,10 @@ public:
     const std::string& text() const { return text_; }
     std::string& mutableText() { return text_; }
     bool quoted() const { return quoted_; }
+    /// The whole value came from one `${VAR}` reference. go-ucfg parses such a value, so
+    /// `hosts: '${ES_HOSTS}'` with ES_HOSTS=a,b is a list of two where a list is read.
+    bool fromVariable() const { return from_variable_; }
+    void setFromVariable(bool v) { from_variable_ = v; }
     const Origin& origin() const { return origin_; }
 
     const std::vector<Node>& items() const { return items_; }
@@ -76,6 +80,7 @@ private:
     Kind kind_ = Kind::Null;
     std::string text_;
     bool quoted_ = false;
+    bool from_variable_ = false;
     Origin origin_;
     std::vector<Node> items_;
     std::vector<std::pair<std::string, Node>> entries_;

@@ -516,7 +516,27 @@ std::vector<std::string> Config::getStringList(std::string_view path) const {
         }
         return out;
     }
-    if (n->isScalar()) {
+    if (n->isScalar() && n->fromVariable() && n->text().find(',') != std::string::npos) {
+        // go-ucfg: a variable's value "a, b" is the list [a, b] where a list is read.
+        std::string_view rest = n->text();
+        while (true) {
+            const size_t comma = rest.find(',');
+            std::string_view item = rest.substr(0, comma);
+            while (!item.empty() && item.front() == ' ') {
+                item.remove_prefix(1);
+            }
+            while (!item.empty() && item.back() == ' ') {
+                item.remove_suffix(1);
+            }
+            if (!item.empty()) {
+                out.emplace_back(item);
+            }
+            if (comma == std::string_view::npos) {
+                break;
+            }
+            rest.remove_prefix(comma + 1);
+        }
+    } else if (n->isScalar()) {
         out.push_back(n->text());
     } else if (n->isSequence()) {
         for (const Node& item : n->items()) {

@@ -87,6 +87,30 @@ TEST(ExpandTest, EnvironmentDefaultsErrorsAndConfigReferences) {
     EXPECT_EQ(n.find("g")->text(), "alt");
 }
 
+TEST(ExpandTest, AVariableWithCommasIsAListWhereAListIsRead) {
+    // go-ucfg: ES_HOSTS="a:9200, b:9200" with `hosts: '${ES_HOSTS}'` gives two hosts.
+    ::setenv("SIPBEAT_TEST_HOSTS", "a:9200, b:9200", 1);
+    auto schema = std::make_shared<Spec>(object({
+        {"hosts", listOf(stringNoDefault())},
+        {"literal", listOf(stringNoDefault())},
+        {"mixed", listOf(stringNoDefault())},
+        {"name", stringNoDefault()},
+    }));
+    Node n = parseYaml(
+        "hosts: '${SIPBEAT_TEST_HOSTS}'\n"
+        "literal: 'x,y'\n"
+        "mixed: 'pre-${SIPBEAT_TEST_HOSTS}'\n"
+        "name: '${SIPBEAT_TEST_HOSTS}'\n",
+        "t.yml");
+    expandVariables(n);
+    validate(n, *schema);
+    Config cfg(std::move(n), schema);
+    EXPECT_EQ(cfg.getStringList("hosts"), (std::vector<std::string>{"a:9200", "b:9200"}));
+    EXPECT_EQ(cfg.getStringList("literal"), (std::vector<std::string>{"x,y"}));
+    EXPECT_EQ(cfg.getStringList("mixed"), (std::vector<std::string>{"pre-a:9200, b:9200"}));
+    EXPECT_EQ(cfg.getString("name"), "a:9200, b:9200");  // a string stays a string
+}
+
 TEST(ExpandTest, RequiredVariableFailsWithItsMessageAndKey) {
     ::unsetenv("SIPBEAT_TEST_UNSET");
     Node n = parseYaml("output.file.path: ${SIPBEAT_TEST_UNSET:?set the events dir}\n", "t.yml");
