@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,9 +85,20 @@ public:
 };
 using ClientPtr = std::unique_ptr<Client>;
 
+/// Memory-queue settings an output asks for (Elasticsearch `preset`, which libbeat applies
+/// to the queue as a group).
+struct MemQueuePreset {
+    int64_t events = 3200;
+    int64_t flush_min_events = 1600;
+    int64_t flush_timeout_ns = 10'000'000'000;
+    std::string source;  ///< "output.elasticsearch.preset: throughput", for logs
+};
+
 /// What an output factory returns: its clients and batching rules.
 struct Group {
     std::vector<ClientPtr> clients;
+    /// Set when the output's configuration dictates the memory queue (replaces queue.mem).
+    std::optional<MemQueuePreset> mem_queue;
     int64_t bulk_max_size = 0;                ///< <= 0: no limit on batch size.
     int32_t max_retries = 3;                  ///< < 0: retry forever.
     int64_t backoff_init_ns = 1'000'000'000;  ///< `backoff.init`

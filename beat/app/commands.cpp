@@ -228,8 +228,22 @@ QueueChoice queueChoice(const config::Config& cfg, const std::string& output_nam
     return q;
 }
 
-std::unique_ptr<pipeline::Pipeline> makePipeline(outputs::Group group, const QueueChoice& q,
+std::unique_ptr<pipeline::Pipeline> makePipeline(outputs::Group group, QueueChoice q,
                                                  monitoring::Registry& metrics) {
+    if (group.mem_queue) {
+        const outputs::MemQueuePreset& p = *group.mem_queue;
+        if (q.disk) {
+            // libbeat would replace the queue; sipbeat never trades a disk queue (no loss
+            // across outages and kill -9) for memory behind the user's back.
+            kLog.warn(p.source + " sets the memory queue; the configured disk queue is kept");
+        } else {
+            q.mem.events = static_cast<size_t>(p.events);
+            q.mem.flush_min_events = static_cast<size_t>(p.flush_min_events);
+            q.mem.flush_timeout_ns = p.flush_timeout_ns;
+            kLog.info("Memory queue from " + p.source + ": events " + std::to_string(p.events) +
+                      ", flush.min_events " + std::to_string(p.flush_min_events));
+        }
+    }
     if (!q.disk) {
         return std::make_unique<pipeline::Pipeline>(std::move(group), q.mem, metrics);
     }

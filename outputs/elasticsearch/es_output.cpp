@@ -1000,17 +1000,54 @@ config::Spec ElasticsearchFactory::schema() const {
     });
 }
 
+namespace {
+
+/// libbeat's performance presets (libbeat/outputs/elasticsearch/config_presets.go);
+/// `custom` sets nothing.
+struct Preset {
+    const char* name;
+    int64_t bulk_max_size;
+    int64_t worker;
+    int64_t queue_events;
+    int64_t queue_flush_min_events;
+    int64_t queue_flush_timeout_s;
+    int compression_level;
+    int64_t idle_connection_timeout_s;
+};
+
+constexpr Preset kPresets[] = {
+    {"balanced", 1600, 1, 3200, 1600, 10, 1, 3},
+    {"throughput", 1600, 4, 12800, 1600, 5, 1, 15},
+    {"scale", 1600, 1, 3200, 1600, 20, 1, 1},
+    {"latency", 50, 1, 4100, 2050, 1, 1, 60},
+};
+
+const Preset* findPreset(const std::string& name) {
+    for (const Preset& p : kPresets) {
+        if (name == p.name) {
+            return &p;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
 core::Result<Group> ElasticsearchFactory::create(const OutputContext& ctx,
                                                  const config::Config& cfg,
                                                  const std::string& prefix) const {
     auto s = std::make_shared<Settings>();
-    const std::string preset = cfg.getString(prefix + ".preset");
-    if (preset != "custom") {
-        return core::Status::error(
-            keyError(cfg, prefix + ".preset",
-                     "preset '" + preset +
-                         "' is not supported by sipbeat (set the keys it stands for "
-                         "instead)"));
+    const Preset* preset = findPreset(cfg.getString(prefix + ".preset"));
+    if (preset != nullptr) {
+        // libbeat (config_presets.go): the preset's values win over the user's; each key it
+        // overrides is named in a warning.
+        for (const char* key : {"bulk_max_size", "worker", "workers", "compression_level",
+                                "idle_connection_timeout", "queue"}) {
+            if (cfg.has(prefix + "." + key)) {
+                kLog.warn("Setting '" + prefix + "." + key + "' is overridden by " + prefix +
+                          ".preset: " + preset->name);
+            }
+        }
     }
     if (cfg.has(prefix + ".kerberos") && cfg.getBool(prefix + ".kerberos.enabled")) {
         return core::Status::error(
@@ -1127,11 +1164,15 @@ core::Result<Group> ElasticsearchFactory::create(const OutputContext& ctx,
         }
     }
 
-    s->compression_level = static_cast<int>(cfg.getInt(prefix + ".compression_level"));
+    s->compression_level = preset != nullptr
+                               ? preset->compression_level
+                               : static_cast<int>(cfg.getInt(prefix + ".compression_level"));
     s->escape_html = cfg.getBool(prefix + ".escape_html");
     s->timeout_ms = cfg.getDurationNs(prefix + ".timeout") / 1'000'000;
     s->idle_timeout_s = std::max<int64_t>(
-        1, cfg.getDurationNs(prefix + ".idle_connection_timeout") / 1'000'000'000);
+        1, preset != nullptr
+               ? preset->idle_connection_timeout_s
+               : cfg.getDurationNs(prefix + ".idle_connection_timeout") / 1'000'000'000);
     s->allow_older_versions = cfg.getBool(prefix + ".allow_older_versions");
     s->beat_version = ctx.version;
     s->proxy_url = cfg.getString(prefix + ".proxy_url");
@@ -1153,6 +1194,9 @@ core::Result<Group> ElasticsearchFactory::create(const OutputContext& ctx,
     if (cfg.has(prefix + ".workers")) {
         workers = cfg.getInt(prefix + ".workers");
     }
+    if (preset != nullptr) {
+        workers = preset->worker;
+    }
     Group g;
     if (cfg.getBool(prefix + ".loadbalance")) {
         for (const HostUrl& host : hosts) {
@@ -1165,7 +1209,13 @@ core::Result<Group> ElasticsearchFactory::create(const OutputContext& ctx,
             g.clients.push_back(std::make_unique<EsClient>(s, hosts, static_cast<size_t>(w)));
         }
     }
-    g.bulk_max_size = cfg.getInt(prefix + ".bulk_max_size");
+    g.bulk_max_size =
+        preset != nullptr ? preset->bulk_max_size : cfg.getInt(prefix + ".bulk_max_size");
+    if (preset != nullptr) {
+        g.mem_queue = MemQueuePreset{preset->queue_events, preset->queue_flush_min_events,
+                                     preset->queue_flush_timeout_s * 1'000'000'000,
+                                     prefix + ".preset: " + preset->name};
+    }
     g.max_retries = static_cast<int32_t>(cfg.getInt(prefix + ".max_retries"));
     g.backoff_init_ns = cfg.getDurationNs(prefix + ".backoff.init");
     g.backoff_max_ns = cfg.getDurationNs(prefix + ".backoff.max");

@@ -247,6 +247,25 @@ class ElasticsearchOutput(OutputCase, OutageTests):
         for i in items:
             self.assertNotIn("@metadata", i["_source"])
 
+    def test_preset_sets_batches_and_memory_queue(self):
+        expected = self.baseline()
+        peer = self.start_peer()
+        self.write_config("sipbeat.yml", self.replay_config(
+            self.output(peer, "  preset: latency\n  bulk_max_size: 5000\n")))
+        r = self.run_beat("-e")
+        self.assertExitsWith(r, 0)
+        self.assertIn("'output.elasticsearch.bulk_max_size' is overridden by "
+                      "output.elasticsearch.preset: latency", r.stderr)
+        self.assertIn("Memory queue from output.elasticsearch.preset: latency: events 4100",
+                      r.stderr)
+        self.assertExactly([i["_source"] for i in self.received()], expected)
+        # A disk queue is never replaced by the preset's memory queue.
+        self.write_config("sipbeat.yml", self.replay_config(
+            self.output(peer, "  preset: latency\n"), "queue.disk:\n  max_size: 100MB\n"))
+        r = self.run_beat("-e")
+        self.assertExitsWith(r, 0)
+        self.assertIn("sets the memory queue; the configured disk queue is kept", r.stderr)
+
     def test_test_output_transcript(self):
         peer = self.start_peer()
         self.write_config("sipbeat.yml", self.input() + self.output(peer))

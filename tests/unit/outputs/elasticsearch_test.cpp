@@ -750,6 +750,31 @@ TEST_F(ElasticsearchOutputPeerTest, CaTrustedFingerprintTrustsThePresentedCa) {
     EXPECT_EQ(received(out).size(), 1u);
 }
 
+TEST(ElasticsearchOutputTest, PresetsOverrideTheirKeysAndTheMemoryQueue) {
+    // libbeat's config_presets.go: the preset's values win over the user's.
+    Output throughput(
+        "output.elasticsearch:\n  hosts: ['127.0.0.1:9200']\n  preset: throughput\n"
+        "  worker: 2\n  bulk_max_size: 10\n");
+    ASSERT_EQ(throughput.error, "");
+    EXPECT_EQ(throughput.group.clients.size(), 4u);
+    EXPECT_EQ(throughput.group.bulk_max_size, 1600);
+    ASSERT_TRUE(throughput.group.mem_queue.has_value());
+    EXPECT_EQ(throughput.group.mem_queue->events, 12800);
+    EXPECT_EQ(throughput.group.mem_queue->flush_min_events, 1600);
+    EXPECT_EQ(throughput.group.mem_queue->flush_timeout_ns, 5'000'000'000);
+
+    Output latency("output.elasticsearch:\n  hosts: ['127.0.0.1:9200']\n  preset: latency\n");
+    ASSERT_EQ(latency.error, "");
+    EXPECT_EQ(latency.group.bulk_max_size, 50);
+    EXPECT_EQ(latency.group.mem_queue->events, 4100);
+    EXPECT_EQ(latency.group.mem_queue->flush_timeout_ns, 1'000'000'000);
+
+    Output custom("output.elasticsearch:\n  hosts: ['127.0.0.1:9200']\n  worker: 2\n");
+    ASSERT_EQ(custom.error, "");
+    EXPECT_EQ(custom.group.clients.size(), 2u);
+    EXPECT_FALSE(custom.group.mem_queue.has_value());  // the configured queue stays
+}
+
 int unusedPort() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -824,8 +849,6 @@ TEST_F(ElasticsearchOutputPeerTest, TlsTranscriptAndConfigErrors) {
     Output kerberos("output.elasticsearch:\n  kerberos.auth_type: password\n");
     EXPECT_NE(kerberos.error.find("output.elasticsearch.kerberos"), std::string::npos)
         << kerberos.error;
-    Output preset("output.elasticsearch:\n  preset: balanced\n");
-    EXPECT_NE(preset.error.find("output.elasticsearch.preset"), std::string::npos);
     Output bad_host("output.elasticsearch:\n  hosts: ['ftp://x']\n");
     EXPECT_NE(bad_host.error.find("output.elasticsearch.hosts"), std::string::npos);
     EXPECT_NE(bad_host.error.find("sipbeat.yml"), std::string::npos) << bad_host.error;
