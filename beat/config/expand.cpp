@@ -18,7 +18,7 @@ struct Expander {
     const Origin& origin;
 
     [[noreturn]] void fail(const std::string& what) const {
-        throw ConfigError(what + " accessing '" + key + "' " + origin.describe());
+        throw ConfigError(keyErrorMessage(what, key, origin));
     }
 
     std::optional<std::string> lookup(std::string_view name, int depth) const {

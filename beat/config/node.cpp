@@ -8,6 +8,10 @@
 
 namespace sipbeat::config {
 
+std::string keyErrorMessage(const std::string& what, std::string_view path, const Origin& origin) {
+    return what + " accessing '" + std::string(path) + "' " + origin.describe();
+}
+
 std::string Origin::describe() const {
     std::string out = "(source:'" + source + "'";
     // A -E value is one line: its "line 1" would only confuse.

@@ -25,6 +25,9 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// go-ucfg's shape of every configuration error: "<what> accessing '<path>' (source:'…')".
+std::string keyErrorMessage(const std::string& what, std::string_view path, const Origin& origin);
+
 /// One node of a configuration tree, as YAML gives it but with dotted keys expanded
 /// (`a.b: 1` is `a: {b: 1}`, go-ucfg's PathSep(".")) and each value's origin kept.
 /// Scalars keep their text; their type is decided by the schema that reads them.

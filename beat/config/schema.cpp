@@ -254,7 +254,7 @@ std::string joinPath(const std::string& path, std::string_view key) {
 }
 
 [[noreturn]] void fail(const std::string& what, const std::string& path, const Origin& origin) {
-    throw ConfigError(what + " accessing '" + path + "' " + origin.describe());
+    throw ConfigError(keyErrorMessage(what, path, origin));
 }
 
 size_t editDistance(std::string_view a, std::string_view b) {

@@ -97,6 +97,10 @@ public:
 
     /// Where `path` was set (or the default, for error messages).
     Origin originOf(std::string_view path) const;
+    /// The error message for a bad value at `path`, naming it and where it was set.
+    std::string errorAt(std::string_view path, const std::string& what) const {
+        return keyErrorMessage(what, path, originOf(path));
+    }
 
 private:
     std::string textOf(std::string_view path) const;

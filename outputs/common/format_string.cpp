@@ -553,11 +553,6 @@ config::Spec Selector::rulesSchema(const std::string& rule_key) {
 
 namespace {
 
-std::string configError(const std::string& what, const std::string& path,
-                        const config::Origin& origin) {
-    return what + " accessing '" + path + "' " + origin.describe();
-}
-
 /// Mapping keys may hold dots, which the loader nests (`a.b: x` is `a: {b: x}`).
 bool flattenMappings(const config::Node& node, const std::string& prefix, bool lowercase,
                      std::map<std::string, std::string, std::less<>>& out) {
@@ -593,9 +588,9 @@ core::Result<Selector> Selector::fromConfig(const config::Config& cfg, const std
     const std::string rules_path = prefix + "." + rules_key;
     if (const config::Node* rules = cfg.node(rules_path); rules != nullptr && !rules->isNull()) {
         if (!rules->isSequence()) {
-            return core::Status::error(
-                configError("required 'array', but found '" + std::string(rules->kindName()) + "'",
-                            rules_path, rules->origin()));
+            return core::Status::error(config::keyErrorMessage(
+                "required 'array', but found '" + std::string(rules->kindName()) + "'", rules_path,
+                rules->origin()));
         }
         for (size_t i = 0; i < rules->items().size(); ++i) {
             const config::Node& item = rules->items()[i];
@@ -603,7 +598,7 @@ core::Result<Selector> Selector::fromConfig(const config::Config& cfg, const std
             const config::Origin& origin =
                 item.origin().source.empty() ? rules->origin() : item.origin();
             if (!item.isMap()) {
-                return core::Status::error(configError(
+                return core::Status::error(config::keyErrorMessage(
                     "required 'object', but found '" + std::string(item.kindName()) + "'", path,
                     origin));
             }
@@ -611,23 +606,23 @@ core::Result<Selector> Selector::fromConfig(const config::Config& cfg, const std
             for (const auto& [k, v] : item.entries()) {
                 if (k != key && k != "mappings" && k != "default" && k != "when") {
                     return core::Status::error(
-                        configError("unknown config key", path + "." + k, v.origin()));
+                        config::keyErrorMessage("unknown config key", path + "." + k, v.origin()));
                 }
             }
             const config::Node* fmt = item.child(key);
             if (fmt == nullptr || !fmt->isScalar()) {
                 return core::Status::error(
-                    configError("missing required field", path + "." + key, origin));
+                    config::keyErrorMessage("missing required field", path + "." + key, origin));
             }
             core::Result<FormatString> parsed = FormatString::parse(fmt->text());
             if (!parsed) {
-                return core::Status::error(
-                    configError(parsed.status().message(), path + "." + key, fmt->origin()));
+                return core::Status::error(config::keyErrorMessage(
+                    parsed.status().message(), path + "." + key, fmt->origin()));
             }
             rule->format = std::move(*parsed);
             if (const config::Node* d = item.child("default"); d != nullptr && !d->isNull()) {
                 if (!d->isScalar()) {
-                    return core::Status::error(configError(
+                    return core::Status::error(config::keyErrorMessage(
                         "required 'string', but found '" + std::string(d->kindName()) + "'",
                         path + ".default", d->origin()));
                 }
@@ -638,8 +633,8 @@ core::Result<Selector> Selector::fromConfig(const config::Config& cfg, const std
             }
             if (const config::Node* m = item.child("mappings"); m != nullptr && !m->isNull()) {
                 if (!m->isMap() || !flattenMappings(*m, "", lowercase, rule->mappings)) {
-                    return core::Status::error(configError("mappings must be a map of strings",
-                                                           path + ".mappings", m->origin()));
+                    return core::Status::error(config::keyErrorMessage(
+                        "mappings must be a map of strings", path + ".mappings", m->origin()));
                 }
             }
             if (const config::Node* w = item.child("when")) {
@@ -666,7 +661,8 @@ core::Result<Selector> Selector::fromConfig(const config::Config& cfg, const std
     if (!text.empty()) {
         core::Result<FormatString> parsed = FormatString::parse(text);
         if (!parsed) {
-            return core::Status::error(configError(parsed.status().message(), key_path, origin));
+            return core::Status::error(
+                config::keyErrorMessage(parsed.status().message(), key_path, origin));
         }
         sel.scalar_ = std::move(*parsed);
     }

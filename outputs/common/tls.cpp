@@ -15,10 +15,6 @@ namespace sipbeat::outputs {
 
 namespace {
 
-std::string keyError(const config::Config& cfg, const std::string& path, const std::string& what) {
-    return what + " accessing '" + path + "' " + cfg.originOf(path).describe();
-}
-
 // Protocol names in libbeat's order (tlscommon/versions_default.go).
 constexpr std::array<std::string_view, 4> kProtocols = {"TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
 
@@ -87,14 +83,14 @@ core::Result<TlsSettings> tlsFromConfig(const config::Config& cfg, const std::st
     for (const char* unsupported : {"cipher_suites", "curve_types"}) {
         const std::string path = prefix + "." + unsupported;
         if (cfg.has(path)) {
-            return core::Status::error(keyError(
-                cfg, path, "sipbeat uses OpenSSL's default cipher suites and curves; remove it"));
+            return core::Status::error(cfg.errorAt(
+                path, "sipbeat uses OpenSSL's default cipher suites and curves; remove it"));
         }
     }
     if (const std::string path = prefix + ".renegotiation";
         cfg.has(path) && cfg.getString(path) != "never") {
         return core::Status::error(
-            keyError(cfg, path, "TLS renegotiation is not supported (only 'never')"));
+            cfg.errorAt(path, "TLS renegotiation is not supported (only 'never')"));
     }
     const std::string mode = cfg.getString(prefix + ".verification_mode");
     if (mode == "none") {
@@ -107,7 +103,7 @@ core::Result<TlsSettings> tlsFromConfig(const config::Config& cfg, const std::st
     const std::vector<std::string> protocols = cfg.getStringList(prefix + ".supported_protocols");
     if (protocols.empty()) {
         return core::Status::error(
-            keyError(cfg, prefix + ".supported_protocols", "needs at least one protocol"));
+            cfg.errorAt(prefix + ".supported_protocols", "needs at least one protocol"));
     }
     size_t lo = kProtocols.size();
     size_t hi = 0;
@@ -115,8 +111,8 @@ core::Result<TlsSettings> tlsFromConfig(const config::Config& cfg, const std::st
         const auto* it = std::find(kProtocols.begin(), kProtocols.end(), p);
         if (it == kProtocols.end()) {
             return core::Status::error(
-                keyError(cfg, prefix + ".supported_protocols",
-                         "unknown protocol '" + p + "' (TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3)"));
+                cfg.errorAt(prefix + ".supported_protocols",
+                            "unknown protocol '" + p + "' (TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3)"));
         }
         const auto i = static_cast<size_t>(it - kProtocols.begin());
         lo = std::min(lo, i);
@@ -130,8 +126,8 @@ core::Result<TlsSettings> tlsFromConfig(const config::Config& cfg, const std::st
     tls.key_passphrase = cfg.getString(prefix + ".key_passphrase");
     if (tls.certificate.empty() != tls.key.empty()) {
         const std::string missing = tls.certificate.empty() ? "certificate" : "key";
-        return core::Status::error(keyError(cfg, prefix + "." + missing,
-                                            "a client certificate needs both certificate and key"));
+        return core::Status::error(cfg.errorAt(
+            prefix + "." + missing, "a client certificate needs both certificate and key"));
     }
     std::string fingerprint = cfg.getString(prefix + ".ca_trusted_fingerprint");
     std::string fp_key = prefix + ".ca_trusted_fingerprint";
@@ -144,14 +140,13 @@ core::Result<TlsSettings> tlsFromConfig(const config::Config& cfg, const std::st
             continue;
         }
         if (std::isxdigit(static_cast<unsigned char>(c)) == 0) {
-            return core::Status::error(
-                keyError(cfg, fp_key, "must be a SHA-256 fingerprint in hex"));
+            return core::Status::error(cfg.errorAt(fp_key, "must be a SHA-256 fingerprint in hex"));
         }
         tls.ca_trusted_fingerprint.push_back(
             static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     }
     if (!tls.ca_trusted_fingerprint.empty() && tls.ca_trusted_fingerprint.size() != 64) {
-        return core::Status::error(keyError(cfg, fp_key, "must be a SHA-256 fingerprint in hex"));
+        return core::Status::error(cfg.errorAt(fp_key, "must be a SHA-256 fingerprint in hex"));
     }
     return tls;
 }

@@ -852,10 +852,6 @@ private:
     std::vector<ItemOutcome> outcomes_;
 };
 
-std::string keyError(const config::Config& cfg, const std::string& key, const std::string& what) {
-    return what + " accessing '" + key + "' " + cfg.originOf(key).describe();
-}
-
 std::vector<std::pair<std::string, std::string>> stringMap(const config::Config& cfg,
                                                            const std::string& key) {
     std::vector<std::pair<std::string, std::string>> out;
@@ -1051,7 +1047,7 @@ core::Result<Group> ElasticsearchFactory::create(const OutputContext& ctx,
     }
     if (cfg.has(prefix + ".kerberos") && cfg.getBool(prefix + ".kerberos.enabled")) {
         return core::Status::error(
-            keyError(cfg, prefix + ".kerberos", "Kerberos authentication is not supported"));
+            cfg.errorAt(prefix + ".kerberos", "Kerberos authentication is not supported"));
     }
 
     std::vector<HostUrl> hosts;
@@ -1061,12 +1057,12 @@ core::Result<Group> ElasticsearchFactory::create(const OutputContext& ctx,
         std::string error;
         std::optional<HostUrl> url = parseHostUrl(entry, protocol, path, error);
         if (!url) {
-            return core::Status::error(keyError(cfg, prefix + ".hosts", error));
+            return core::Status::error(cfg.errorAt(prefix + ".hosts", error));
         }
         hosts.push_back(std::move(*url));
     }
     if (hosts.empty()) {
-        return core::Status::error(keyError(cfg, prefix + ".hosts", "no hosts configured"));
+        return core::Status::error(cfg.errorAt(prefix + ".hosts", "no hosts configured"));
     }
 
     core::Result<TlsSettings> tls = tlsFromConfig(cfg, prefix + ".ssl");
@@ -1154,13 +1150,12 @@ core::Result<Group> ElasticsearchFactory::create(const OutputContext& ctx,
     if (cfg.has(dead_key)) {
         s->dead_letter_index = toLower(cfg.getString(dead_key + ".index"));
         if (s->dead_letter_index.empty()) {
-            return core::Status::error(
-                keyError(cfg, dead_key + ".index", "missing required field"));
+            return core::Status::error(cfg.errorAt(dead_key + ".index", "missing required field"));
         }
         if (cfg.has(prefix + ".non_indexable_policy.drop")) {
-            return core::Status::error(keyError(cfg, prefix + ".non_indexable_policy",
-                                                "only one of drop and dead_letter_index may "
-                                                "be set"));
+            return core::Status::error(cfg.errorAt(prefix + ".non_indexable_policy",
+                                                   "only one of drop and dead_letter_index may "
+                                                   "be set"));
         }
     }
 

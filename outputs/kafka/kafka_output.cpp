@@ -59,11 +59,6 @@ const core::logging::Logger kLog("kafka");
 constexpr int32_t kUnassignedPartition = -1;  // RD_KAFKA_PARTITION_UA
 constexpr size_t kMaxInFlight = 4;
 
-std::string configError(const std::string& what, const std::string& path,
-                        const config::Config& cfg) {
-    return what + " accessing '" + path + "' " + cfg.originOf(path).describe();
-}
-
 enum class PartitionerKind : uint8_t { Hash, Random, RoundRobin };
 
 /// Everything a client needs, read once from the config.
@@ -784,8 +779,7 @@ core::Status readPartitioner(const config::Config& cfg, const std::string& prefi
         return core::Status::ok();  // default: hash by key
     }
     if (node->entries().size() > 1) {
-        return core::Status::error(
-            configError("only one partitioner may be configured", base, cfg));
+        return core::Status::error(cfg.errorAt(base, "only one partitioner may be configured"));
     }
     const std::string& kind = node->entries().front().first;
     const std::string path = base + "." + kind;
@@ -818,9 +812,9 @@ core::Status readTls(const config::Config& cfg, const std::string& prefix, Setti
         const std::string key =
             cfg.has(prefix + ".ssl.ca_sha256") ? ".ssl.ca_sha256" : ".ssl.ca_trusted_fingerprint";
         return core::Status::error(
-            configError("CA fingerprint pinning is not supported by the kafka output (use "
-                        "certificate_authorities)",
-                        prefix + key, cfg));
+            cfg.errorAt(prefix + key,
+                        "CA fingerprint pinning is not supported by the kafka output (use "
+                        "certificate_authorities)"));
     }
     auto& p = s.properties;
     if (tls.certificate_authorities.size() == 1 && !isInlinePem(tls.certificate_authorities[0])) {
@@ -834,9 +828,8 @@ core::Status readTls(const config::Config& cfg, const std::string& prefix, Setti
             } else {
                 std::ifstream in(ca);
                 if (!in) {
-                    return core::Status::error(configError("cannot read CA file '" + ca + "'",
-                                                           prefix + ".ssl.certificate_authorities",
-                                                           cfg));
+                    return core::Status::error(cfg.errorAt(prefix + ".ssl.certificate_authorities",
+                                                           "cannot read CA file '" + ca + "'"));
                 }
                 std::stringstream text;
                 text << in.rdbuf();
@@ -940,20 +933,20 @@ core::Result<Group> KafkaFactory::create(const OutputContext& ctx, const config:
     auto s = std::make_shared<Settings>();
     s->hosts = cfg.getStringList(prefix + ".hosts");
     if (s->hosts.empty()) {
-        return core::Status::error(configError("missing required field", prefix + ".hosts", cfg));
+        return core::Status::error(cfg.errorAt(prefix + ".hosts", "missing required field"));
     }
     core::Result<Selector> topic = Selector::fromConfig(cfg, prefix, "topic", "topics", false);
     if (!topic) {
         return topic.status();
     }
     if (topic.value().empty()) {
-        return core::Status::error(configError("missing required field", prefix + ".topic", cfg));
+        return core::Status::error(cfg.errorAt(prefix + ".topic", "missing required field"));
     }
     s->topic = std::move(topic).value();
     if (const config::Node* k = cfg.node(prefix + ".key"); k != nullptr && k->isScalar()) {
         core::Result<FormatString> key = FormatString::parse(k->text());
         if (!key) {
-            return core::Status::error(configError(key.status().message(), prefix + ".key", cfg));
+            return core::Status::error(cfg.errorAt(prefix + ".key", key.status().message()));
         }
         s->key = std::move(key).value();
     }
@@ -971,17 +964,16 @@ core::Result<Group> KafkaFactory::create(const OutputContext& ctx, const config:
         }
     }
     if (cfg.has(prefix + ".kerberos") && cfg.getBool(prefix + ".kerberos.enabled")) {
-        return core::Status::error(configError(
+        return core::Status::error(cfg.errorAt(
+            prefix + ".kerberos",
             "kerberos is not supported by sipbeat's kafka output (use username/password with "
-            "sasl.mechanism, or set kerberos.enabled: false)",
-            prefix + ".kerberos", cfg));
+            "sasl.mechanism, or set kerberos.enabled: false)"));
     }
     const std::string version = cfg.getString(prefix + ".version");
     std::vector<int> v;
     if (!parseVersion(version, v) || v < std::vector<int>{0, 8, 2, 0} || v[0] > 4) {
-        return core::Status::error(
-            configError("unsupported Kafka version '" + version + "' (0.8.2.0 to 4.x)",
-                        prefix + ".version", cfg));
+        return core::Status::error(cfg.errorAt(
+            prefix + ".version", "unsupported Kafka version '" + version + "' (0.8.2.0 to 4.x)"));
     }
     s->codec = readCodec(cfg, prefix);
     s->client_id = cfg.getString(prefix + ".client_id");
@@ -1050,9 +1042,9 @@ core::Result<Group> KafkaFactory::create(const OutputContext& ctx, const config:
             mechanism = "PLAIN";
         }
         if (mechanism != "PLAIN" && mechanism != "SCRAM-SHA-256" && mechanism != "SCRAM-SHA-512") {
-            return core::Status::error(configError(
-                "unknown SASL mechanism '" + mechanism + "' (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)",
-                prefix + ".sasl.mechanism", cfg));
+            return core::Status::error(cfg.errorAt(prefix + ".sasl.mechanism",
+                                                   "unknown SASL mechanism '" + mechanism +
+                                                       "' (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)"));
         }
         p.emplace_back("security.protocol", tls_on ? "SASL_SSL" : "SASL_PLAINTEXT");
         p.emplace_back("sasl.mechanisms", mechanism);

@@ -26,10 +26,6 @@ namespace {
 const core::logging::Logger kLog("logstash");
 constexpr uint16_t kDefaultPort = 5044;  // libbeat logstash.go defaultPort
 
-std::string keyError(const config::Config& cfg, const std::string& path, const std::string& what) {
-    return what + " accessing '" + path + "' " + cfg.originOf(path).describe();
-}
-
 std::string seconds(int64_t ns) {
     const int64_t ms = ns / 1'000'000;
     return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
@@ -546,19 +542,19 @@ core::Result<Group> LogstashFactory::create(const OutputContext& ctx, const conf
     const std::string hosts_key = prefix + ".hosts";
     const std::vector<std::string> host_texts = cfg.getStringList(hosts_key);
     if (host_texts.empty()) {
-        return core::Status::error(keyError(cfg, hosts_key, "missing required field"));
+        return core::Status::error(cfg.errorAt(hosts_key, "missing required field"));
     }
     std::vector<HostPort> hosts;
     for (const std::string& text : host_texts) {
         auto hp = parseHostPort(text, kDefaultPort);
         if (!hp) {
-            return core::Status::error(keyError(cfg, hosts_key, hp.status().message()));
+            return core::Status::error(cfg.errorAt(hosts_key, hp.status().message()));
         }
         hosts.push_back(std::move(hp).value());
     }
     if (const std::string key = prefix + ".proxy_url"; !cfg.getString(key).empty()) {
         return core::Status::error(
-            keyError(cfg, key, "SOCKS5 proxies are not implemented by sipbeat's logstash output"));
+            cfg.errorAt(key, "SOCKS5 proxies are not implemented by sipbeat's logstash output"));
     }
     auto s = std::make_shared<Settings>();
     s->ttl_ns = cfg.getDurationNs(prefix + ".ttl");
@@ -569,13 +565,13 @@ core::Result<Group> LogstashFactory::create(const OutputContext& ctx, const conf
     s->escape_html = cfg.getBool(prefix + ".escape_html");
     s->index = cfg.has(prefix + ".index") ? cfg.getString(prefix + ".index") : ctx.beat;
     if (s->index.empty()) {
-        return core::Status::error(keyError(cfg, prefix + ".index", "must not be empty"));
+        return core::Status::error(cfg.errorAt(prefix + ".index", "must not be empty"));
     }
     std::transform(s->index.begin(), s->index.end(), s->index.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     s->timeout_ns = cfg.getDurationNs(prefix + ".timeout");
     if (s->timeout_ns <= 0) {
-        return core::Status::error(keyError(cfg, prefix + ".timeout", "must be positive"));
+        return core::Status::error(cfg.errorAt(prefix + ".timeout", "must be positive"));
     }
     auto tls = tlsFromConfig(cfg, prefix + ".ssl");
     if (!tls) {
@@ -584,7 +580,7 @@ core::Result<Group> LogstashFactory::create(const OutputContext& ctx, const conf
     if (tls->enabled) {
         auto tls_ctx = TlsContext::create(*tls);
         if (!tls_ctx) {
-            return core::Status::error(keyError(cfg, prefix + ".ssl", tls_ctx.status().message()));
+            return core::Status::error(cfg.errorAt(prefix + ".ssl", tls_ctx.status().message()));
         }
         s->tls = std::move(tls_ctx).value();
     }
